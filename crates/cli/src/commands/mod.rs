@@ -1,0 +1,30 @@
+//! The subcommands, one module each.
+
+pub mod bench;
+pub mod config;
+pub mod quickstart;
+pub mod run;
+pub mod serve;
+
+use anyhow::Result;
+
+use crate::context::Ctx;
+use crate::{Cli, Command};
+
+/// Runs the chosen subcommand and returns the process exit code.
+pub async fn dispatch(cli: Cli) -> Result<u8> {
+    let ctx = Ctx::new(&cli)?;
+    match cli.command {
+        Command::Quickstart(args) => quickstart::run(&ctx, args).await,
+        Command::Run(args) => run::run(&ctx, args).await,
+        Command::Cycle(args) => run::cycle(&ctx, args).await,
+        Command::Migrate => {
+            let store = ctx.store(true).await?;
+            println!("database {} is at schema version {}", ctx.url.redacted(), store.schema_version()?);
+            Ok(0)
+        }
+        Command::Config(cmd) => config::run(&ctx, cmd).await,
+        Command::Serve(args) | Command::Engine(args) => serve::run(&ctx, args).await,
+        Command::Bench(args) => bench::run(&ctx, args).await,
+    }
+}

@@ -1,0 +1,72 @@
+//! # identitymesh
+//!
+//! The one binary: configuration, logging, wiring and subcommands. It is the only crate that
+//! uses `anyhow`; every library crate reports typed errors that this binary turns into
+//! messages and exit codes.
+
+mod commands;
+mod context;
+mod output;
+mod sample;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// IdentityMesh: identity synchronization — HR, directories, databases and apps kept consistent.
+#[derive(Parser, Debug)]
+#[command(name = "identitymesh", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory: the embedded database, the example configuration, files of CSV connectors.
+    #[arg(long, global = true, env = "IDENTITYMESH_DATA_DIR", default_value = "identitymesh-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST:PORT/DB (default: SQLite in the data directory).
+    #[arg(long, global = true, env = "IDENTITYMESH_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Log filter (error, warn, info, debug, trace, or a tracing filter such as identitymesh_engine=debug).
+    #[arg(long, global = true, env = "IDENTITYMESH_LOG", default_value = "warn")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a data directory with the example configuration and fictional data, run a full cycle, print what happened.
+    Quickstart(commands::quickstart::Args),
+    /// Run one profile on one connector: full-import, delta-import, full-sync, delta-sync or export.
+    Run(commands::run::Args),
+    /// Run a named cycle of the active configuration (default: "default").
+    Cycle(commands::run::CycleArgs),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Configuration as code: example, check, apply, export.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// The Sync Engine in the foreground: runs queued requests and the cycle on an interval until stopped.
+    Serve(commands::serve::Args),
+    /// The Sync Engine alone (same as serve until the Admin API joins serve).
+    Engine(commands::serve::Args),
+    /// Benchmark: N synthetic persons through full import, full sync and export; one JSON line per phase.
+    Bench(commands::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    context::init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! # identitymesh-store
+//!
+//! Everything durable lives in one SQL database: identities, connector spaces, the export
+//! queue, runs, audit, watermarks, configuration versions. This crate is the only place that
+//! speaks SQL. One [`Store`] handle serves both backends — embedded SQLite (the default, a
+//! file in the data directory, WAL mode) and PostgreSQL (production) — chosen at run time
+//! from the database URL; both are always compiled in. Migrations live per backend side by
+//! side under `migrations/{sqlite,postgres}/` with matching names, and one contract test suite
+//! (`tests/contract.rs`) must pass on both.
+//!
+//! The port is synchronous and transaction-shaped: the engine's per-object work runs inside
+//! one [`Tx`] with a savepoint per object, so a failure rolls back that object alone. Call it
+//! from a blocking context (a `spawn_blocking` task or a plain thread), never directly from an
+//! async task: the PostgreSQL backend bridges to its async driver with the runtime handle it
+//! was opened on. [`Store::run_blocking`] does that hop for async callers.
+//!
+//! It must not depend on the engine, the connectors or any web framework, and driver types
+//! (rusqlite, sqlx) never appear in its public API.
+
+#![warn(missing_docs)]
+
+mod codec;
+mod error;
+mod migrations;
+mod port;
+mod postgres;
+mod sqlite;
+mod url;
+
+pub use error::StoreError;
+pub use port::*;
+pub use url::DatabaseUrl;

@@ -1,0 +1,508 @@
+//! The PostgreSQL transaction: a pooled connection with an open `sqlx::Transaction`, and
+//! the runtime handle each call is bridged with. Each port method runs one area module's
+//! async function to completion with `block_on`. One savepoint level (`sp`) isolates one
+//! object's work: after an error PostgreSQL refuses everything until the savepoint (or the
+//! transaction) is rolled back, which is exactly what the engine does.
+
+use chrono::{DateTime, Utc};
+use identitymesh_domain::audit::{AuditRecord, NewAudit};
+use identitymesh_domain::export::{ExportItem, ExportState, NewExport};
+use identitymesh_domain::mesh::{MeshKey, MeshObject, NewMeshObject, Provenance};
+use identitymesh_domain::run::{ObjectError, RunProfile, RunRecord, RunStats, RunStatus};
+use identitymesh_domain::staged::{Link, PendingImport, StagedObject};
+use identitymesh_domain::watermark::WatermarkKind;
+use identitymesh_domain::{Anchor, Attributes, ConnectorName, MeshId};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::collections::BTreeMap;
+use tokio::runtime::Handle;
+
+use super::{db, exports, leases, mesh, records, runs, staged};
+use crate::codec::savepoint_misuse;
+use crate::port::{
+    AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
+};
+
+/// An open PostgreSQL transaction.
+pub(super) struct PgTx {
+    /// The runtime the pool lives on.
+    handle: Handle,
+    /// The transaction; taken by commit or rollback, dropped (rolled back) otherwise.
+    tx: Option<Transaction<'static, Postgres>>,
+    /// Whether the savepoint `sp` is open.
+    in_savepoint: bool,
+}
+
+impl PgTx {
+    pub(super) fn new(handle: Handle, tx: Transaction<'static, Postgres>) -> Self {
+        Self {
+            handle,
+            tx: Some(tx),
+            in_savepoint: false,
+        }
+    }
+
+    /// The runtime handle and the connection, for one call.
+    fn parts(&mut self) -> StoreResult<(&Handle, &mut PgConnection)> {
+        match self.tx.as_mut() {
+            Some(tx) => Ok((&self.handle, &mut **tx)),
+            None => Err(savepoint_misuse(
+                "a transaction call",
+                "the transaction is already finished",
+            )),
+        }
+    }
+
+    /// Runs one fixed control statement.
+    fn control(&mut self, sql: &'static str, operation: &'static str) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(sqlx::raw_sql(sql).execute(c))
+            .map(drop)
+            .map_err(db(operation))
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // sqlx queues the rollback and hands the connection back to the pool from a task,
+        // which needs the runtime entered on this (blocking) thread.
+        if let Some(tx) = self.tx.take() {
+            let _entered = self.handle.enter();
+            drop(tx);
+        }
+    }
+}
+
+impl Tx for PgTx {
+    fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        match self.tx.take() {
+            Some(tx) => self.handle.block_on(tx.commit()).map_err(db("commit")),
+            None => Err(savepoint_misuse(
+                "commit",
+                "the transaction is already finished",
+            )),
+        }
+    }
+    fn rollback(mut self: Box<Self>) -> StoreResult<()> {
+        match self.tx.take() {
+            Some(tx) => self.handle.block_on(tx.rollback()).map_err(db("rollback")),
+            None => Err(savepoint_misuse(
+                "rollback",
+                "the transaction is already finished",
+            )),
+        }
+    }
+    fn savepoint(&mut self) -> StoreResult<()> {
+        if self.in_savepoint {
+            return Err(savepoint_misuse(
+                "savepoint",
+                "a savepoint is already open (one level only)",
+            ));
+        }
+        self.control("SAVEPOINT sp", "savepoint")?;
+        self.in_savepoint = true;
+        Ok(())
+    }
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        // Releasing after a rollback to the savepoint is a no-op: that already closed it.
+        if self.in_savepoint {
+            self.control("RELEASE SAVEPOINT sp", "release_savepoint")?;
+            self.in_savepoint = false;
+        }
+        Ok(())
+    }
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        if !self.in_savepoint {
+            return Err(savepoint_misuse(
+                "rollback_to_savepoint",
+                "no savepoint is open",
+            ));
+        }
+        // ROLLBACK TO keeps the savepoint open; release it so the next object starts clean.
+        self.control(
+            "ROLLBACK TO SAVEPOINT sp; RELEASE SAVEPOINT sp",
+            "rollback_to_savepoint",
+        )?;
+        self.in_savepoint = false;
+        Ok(())
+    }
+
+    fn start_run(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        simulation: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::start_run(
+            c, connector, profile, simulation, actor, at,
+        ))
+    }
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        status: RunStatus,
+        stats: &RunStats,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::finish_run(c, run_id, status, stats, reason, at))
+    }
+    fn update_run_stats(&mut self, run_id: i64, stats: &RunStats) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::update_run_stats(c, run_id, stats))
+    }
+    fn add_run_errors(&mut self, run_id: i64, errors: &[ObjectError]) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::add_run_errors(c, run_id, errors))
+    }
+    fn run(&mut self, run_id: i64) -> StoreResult<Option<RunRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::run(c, run_id))
+    }
+    fn run_errors(&mut self, run_id: i64, limit: u32) -> StoreResult<Vec<ObjectError>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::run_errors(c, run_id, limit))
+    }
+    fn recent_runs(&mut self, connector: Option<&str>, limit: u32) -> StoreResult<Vec<RunRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::recent_runs(c, connector, limit))
+    }
+    fn last_run(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        statuses: &[RunStatus],
+    ) -> StoreResult<Option<RunRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::last_run(c, connector, profile, statuses))
+    }
+
+    fn insert_staged(&mut self, object: &NewStaged) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::insert_staged(c, object))
+    }
+    fn staged_by_anchor(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+    ) -> StoreResult<Option<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::staged_by_anchor(c, connector, anchor))
+    }
+    fn staged_by_id(&mut self, id: i64) -> StoreResult<Option<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::staged_by_id(c, id))
+    }
+    fn update_staged_content(
+        &mut self,
+        id: i64,
+        name: Option<&str>,
+        attributes: &Attributes,
+        hash: &str,
+        pending: PendingImport,
+        changed_at: DateTime<Utc>,
+        seen_run: i64,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::update_staged_content(
+            c, id, name, attributes, hash, pending, changed_at, seen_run,
+        ))
+    }
+    fn update_staged_anchor(&mut self, id: i64, anchor: &Anchor) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::update_staged_anchor(c, id, anchor))
+    }
+    fn mark_staged_seen(&mut self, id: i64, run_id: i64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::mark_staged_seen(c, id, run_id))
+    }
+    fn set_staged_pending(&mut self, id: i64, pending: PendingImport) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::set_staged_pending(c, id, pending))
+    }
+    fn set_staged_link(&mut self, id: i64, link: &Link) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::set_staged_link(c, id, link))
+    }
+    fn delete_staged(&mut self, id: i64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::delete_staged(c, id))
+    }
+    fn staged_page(
+        &mut self,
+        connector: &ConnectorName,
+        filter: StagedFilter,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::staged_page(c, connector, filter, after_id, limit))
+    }
+    fn count_staged(
+        &mut self,
+        connector: &ConnectorName,
+        filter: StagedFilter,
+    ) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::count_staged(c, connector, filter))
+    }
+    fn stage_unseen_as_deleted(
+        &mut self,
+        connector: &ConnectorName,
+        run_id: i64,
+    ) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::stage_unseen_as_deleted(c, connector, run_id))
+    }
+    fn staged_for_mesh(&mut self, mesh_id: MeshId) -> StoreResult<Vec<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::staged_for_mesh(c, mesh_id))
+    }
+    fn staged_needing_review(
+        &mut self,
+        connector: Option<&ConnectorName>,
+        limit: u32,
+    ) -> StoreResult<Vec<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::staged_needing_review(c, connector, limit))
+    }
+
+    fn insert_mesh(&mut self, object: &NewMeshObject, at: DateTime<Utc>) -> StoreResult<MeshId> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::insert_mesh(c, object, at))
+    }
+    fn mesh_by_id(&mut self, id: MeshId) -> StoreResult<Option<MeshObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::mesh_by_id(c, id))
+    }
+    fn update_mesh(
+        &mut self,
+        id: MeshId,
+        attributes: &Attributes,
+        provenance: &BTreeMap<String, Provenance>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::update_mesh(c, id, attributes, provenance, at))
+    }
+    fn delete_mesh(&mut self, id: MeshId) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::delete_mesh(c, id))
+    }
+    fn replace_mesh_keys(
+        &mut self,
+        id: MeshId,
+        object_type: &str,
+        keys: &[MeshKey],
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::replace_mesh_keys(c, id, object_type, keys))
+    }
+    fn mesh_ids_by_key(
+        &mut self,
+        object_type: &str,
+        attribute: &str,
+        key: &str,
+    ) -> StoreResult<Vec<MeshId>> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::mesh_ids_by_key(c, object_type, attribute, key))
+    }
+    fn mesh_page(
+        &mut self,
+        object_type: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<MeshObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::mesh_page(c, object_type, after_id, limit))
+    }
+    fn count_mesh(&mut self, object_type: Option<&str>) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::count_mesh(c, object_type))
+    }
+
+    fn queue_export(
+        &mut self,
+        export: &NewExport,
+        run_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::queue_export(c, export, run_id, at))
+    }
+    fn export_for_staged(&mut self, staged_id: i64) -> StoreResult<Option<ExportItem>> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::export_for_staged(c, staged_id))
+    }
+    fn cancel_exports_for_staged(&mut self, staged_id: i64) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::cancel_exports_for_staged(c, staged_id))
+    }
+    fn export_page(
+        &mut self,
+        connector: &ConnectorName,
+        states: &[ExportState],
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ExportItem>> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::export_page(c, connector, states, after_id, limit))
+    }
+    fn count_exports(
+        &mut self,
+        connector: &ConnectorName,
+        state: ExportState,
+        destructive_only: bool,
+    ) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::count_exports(
+            c,
+            connector,
+            state,
+            destructive_only,
+        ))
+    }
+    fn hold_pending_exports(
+        &mut self,
+        connector: &ConnectorName,
+        hold_id: i64,
+    ) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::hold_pending_exports(c, connector, hold_id))
+    }
+    fn release_held_exports(&mut self, connector: &ConnectorName) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::release_held_exports(c, connector))
+    }
+    fn reject_held_exports(&mut self, connector: &ConnectorName) -> StoreResult<Vec<ExportItem>> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::reject_held_exports(c, connector))
+    }
+    fn complete_export(&mut self, id: i64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::complete_export(c, id))
+    }
+    fn fail_export(
+        &mut self,
+        id: i64,
+        message: &str,
+        dead: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(exports::fail_export(c, id, message, dead, at))
+    }
+
+    fn watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+    ) -> StoreResult<Option<String>> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::watermark(c, connector, kind))
+    }
+    fn set_watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+        value: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::set_watermark(c, connector, kind, value, at))
+    }
+    fn clear_watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::clear_watermark(c, connector, kind))
+    }
+    fn append_audit(&mut self, record: &NewAudit, at: DateTime<Utc>) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::append_audit(c, record, at))
+    }
+    fn audit(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::audit(c, filter))
+    }
+    fn apply_config(
+        &mut self,
+        content: &str,
+        hash: &str,
+        author: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::apply_config(c, content, hash, author, at))
+    }
+    fn active_config(&mut self) -> StoreResult<Option<ConfigVersion>> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::active_config(c))
+    }
+    fn config_versions(&mut self, limit: u32) -> StoreResult<Vec<ConfigVersion>> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::config_versions(c, limit))
+    }
+    fn store_simulation(&mut self, run_id: i64, changes: &[serde_json::Value]) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::store_simulation(c, run_id, changes))
+    }
+    fn simulation(&mut self, run_id: i64) -> StoreResult<Vec<serde_json::Value>> {
+        let (h, c) = self.parts()?;
+        h.block_on(records::simulation(c, run_id))
+    }
+
+    fn acquire_lease(
+        &mut self,
+        connector: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl_seconds: i64,
+    ) -> StoreResult<Option<Lease>> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::acquire_lease(
+            c,
+            connector,
+            holder,
+            now,
+            ttl_seconds,
+        ))
+    }
+    fn release_lease(&mut self, connector: &str, holder: &str, token: i64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::release_lease(c, connector, holder, token))
+    }
+    fn lease(&mut self, connector: &str) -> StoreResult<Option<Lease>> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::lease(c, connector))
+    }
+    fn check_fence(&mut self, connector: &str, token: i64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::check_fence(c, connector, token))
+    }
+    fn enqueue_run_request(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::enqueue_run_request(
+            c, connector, profile, actor, at,
+        ))
+    }
+    fn run_requests(&mut self, limit: u32) -> StoreResult<Vec<RunRequest>> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::run_requests(c, limit))
+    }
+    fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(leases::take_run_request(c, id))
+    }
+}

@@ -1,0 +1,205 @@
+//! The embedded SQLite backend.
+//!
+//! One write connection behind a [`Mutex`]: SQLite allows one writer at a time anyway, and a
+//! single connection lets every statement stay prepared (`prepare_cached`) across calls, which
+//! is what keeps a port call at a few microseconds on the sync hot path. A transaction
+//! ([`tx::SqliteTx`]) holds the lock for its whole life and starts with `BEGIN IMMEDIATE`, so
+//! it never fails half-way for lack of the write lock; dropping it without commit rolls back.
+//! A second `begin` on a thread that already holds a transaction is an error, not a deadlock.
+//! The file runs in WAL mode with `synchronous=NORMAL` (durable at checkpoints, never
+//! corrupt), foreign keys on and a five-second busy timeout for other processes (the
+//! `migrate` command, a backup) touching the same file.
+//!
+//! The SQL lives in one module per area: [`runs`], [`staged`], [`mesh`], [`exports`],
+//! [`records`] (watermarks, audit, configuration, simulations) and [`leases`] (leases and run
+//! requests).
+
+mod exports;
+mod leases;
+mod mesh;
+mod records;
+mod runs;
+mod staged;
+mod tx;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+
+use crate::error::StoreError;
+use crate::migrations;
+use crate::port::{Backend, StoreResult, Tx};
+
+/// Statements kept prepared; comfortably more than the backend has.
+const STATEMENT_CACHE: usize = 256;
+
+/// The SQLite backend.
+pub(crate) struct SqliteBackend {
+    /// The one connection; whoever holds the lock owns the (single) open transaction.
+    conn: Mutex<Connection>,
+    /// The thread holding an open transaction, so that a second `begin` on the same thread
+    /// is an error instead of a deadlock.
+    owner: Mutex<Option<ThreadId>>,
+}
+
+/// Maps a driver error to the port's error. rusqlite's messages name tables and columns,
+/// never bound values.
+pub(super) fn db(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Database {
+        operation,
+        message: e.to_string(),
+    }
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database file and its parent directory.
+    pub(crate) fn open(path: &Path) -> StoreResult<Self> {
+        let connect_error = |message: String| StoreError::Connect {
+            url: format!("sqlite:{}", path.display()),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| connect_error(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| connect_error(e.to_string()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
+            .map_err(|e| connect_error(e.to_string()))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Self {
+            conn: Mutex::new(conn),
+            owner: Mutex::new(None),
+        })
+    }
+
+    /// Takes the connection. A panic while a transaction was open poisons the lock; the
+    /// connection is still sound, so take it back and roll the abandoned work back.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        let guard = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if !guard.is_autocommit()
+            && let Err(e) = guard.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back an abandoned SQLite transaction failed");
+        }
+        guard
+    }
+}
+
+/// The highest applied version, 0 for an empty database.
+fn found_version(conn: &Connection) -> StoreResult<i64> {
+    const OP: &str = "reading the schema version";
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db(OP))?;
+    if exists.is_none() {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(db(OP))
+}
+
+impl Backend for SqliteBackend {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn migrate(&self, apply: bool) -> StoreResult<()> {
+        const OP: &str = "migrate";
+        let conn = self.lock();
+        // Read-only check first: a newer (or, without apply, older) schema changes nothing.
+        if migrations::pending(found_version(&conn)?, apply)?.is_empty() {
+            return Ok(());
+        }
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db(OP))?;
+        let result = (|| {
+            // Another process may have migrated between the check and the lock.
+            let todo = migrations::pending(found_version(&conn)?, apply)?;
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .map_err(db(OP))?;
+            for m in todo {
+                conn.execute_batch(m.sqlite).map_err(db(OP))?;
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at)
+                     VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    params![m.version, m.name],
+                )
+                .map_err(db(OP))?;
+                tracing::info!(
+                    version = m.version,
+                    name = m.name,
+                    "applied SQLite migration"
+                );
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(db(OP)),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn schema_version(&self) -> StoreResult<i64> {
+        found_version(&self.lock())
+    }
+
+    fn begin(&self) -> StoreResult<Box<dyn Tx + '_>> {
+        let me = std::thread::current().id();
+        if *self.owner.lock().unwrap_or_else(PoisonError::into_inner) == Some(me) {
+            return Err(StoreError::Database {
+                operation: "begin",
+                message:
+                    "this thread already has an open SQLite transaction; commit or drop it first"
+                        .into(),
+            });
+        }
+        let conn = self.lock();
+        *self.owner.lock().unwrap_or_else(PoisonError::into_inner) = Some(me);
+        Ok(Box::new(tx::SqliteTx::begin(conn, &self.owner)?))
+    }
+
+    fn baseline_bulk_insert(
+        &self,
+        rows: &mut dyn Iterator<Item = (String, String)>,
+    ) -> StoreResult<u64> {
+        const OP: &str = "baseline_bulk_insert";
+        let conn = self.lock();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db(OP))?;
+        let result = (|| {
+            let mut stmt = conn
+                .prepare_cached("INSERT INTO baseline (a, b) VALUES (?1, ?2)")
+                .map_err(db(OP))?;
+            let mut count = 0u64;
+            for (a, b) in rows {
+                stmt.execute(params![a, b]).map_err(db(OP))?;
+                count += 1;
+            }
+            Ok(count)
+        })();
+        match result {
+            Ok(count) => conn.execute_batch("COMMIT").map_err(db(OP)).map(|()| count),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}

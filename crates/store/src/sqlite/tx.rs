@@ -1,0 +1,424 @@
+//! The SQLite transaction: holds the connection's lock from `BEGIN IMMEDIATE` to `COMMIT`
+//! or `ROLLBACK`, and routes each port method to the area module holding its SQL. One
+//! savepoint level (`sp`) isolates one object's work inside a batch.
+
+use chrono::{DateTime, Utc};
+use identitymesh_domain::audit::{AuditRecord, NewAudit};
+use identitymesh_domain::export::{ExportItem, ExportState, NewExport};
+use identitymesh_domain::mesh::{MeshKey, MeshObject, NewMeshObject, Provenance};
+use identitymesh_domain::run::{ObjectError, RunProfile, RunRecord, RunStats, RunStatus};
+use identitymesh_domain::staged::{Link, PendingImport, StagedObject};
+use identitymesh_domain::watermark::WatermarkKind;
+use identitymesh_domain::{Anchor, Attributes, ConnectorName, MeshId};
+use rusqlite::Connection;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+
+use super::{db, exports, leases, mesh, records, runs, staged};
+use crate::codec::savepoint_misuse;
+use crate::port::{
+    AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
+};
+
+/// An open SQLite transaction.
+pub(super) struct SqliteTx<'a> {
+    /// The connection, locked for the transaction's life.
+    conn: MutexGuard<'a, Connection>,
+    /// Set once committed or rolled back; otherwise `Drop` rolls back.
+    finished: bool,
+    /// Whether the savepoint `sp` is open.
+    in_savepoint: bool,
+    /// The backend's record of which thread holds the transaction; cleared on drop.
+    owner: &'a Mutex<Option<ThreadId>>,
+}
+
+impl<'a> SqliteTx<'a> {
+    pub(super) fn begin(
+        conn: MutexGuard<'a, Connection>,
+        owner: &'a Mutex<Option<ThreadId>>,
+    ) -> StoreResult<Self> {
+        // Built first so that a failing BEGIN still clears the owner on drop.
+        let tx = Self {
+            conn,
+            finished: false,
+            in_savepoint: false,
+            owner,
+        };
+        run(&tx.conn, "BEGIN IMMEDIATE", "begin")?;
+        Ok(tx)
+    }
+}
+
+/// Runs one fixed control statement, prepared once.
+fn run(conn: &Connection, sql: &str, operation: &'static str) -> StoreResult<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(drop)
+        .map_err(db(operation))
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.finished
+            && !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rolling back a dropped SQLite transaction failed");
+        }
+        *self.owner.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        run(&self.conn, "COMMIT", "commit")?;
+        self.finished = true;
+        Ok(())
+    }
+    fn rollback(mut self: Box<Self>) -> StoreResult<()> {
+        run(&self.conn, "ROLLBACK", "rollback")?;
+        self.finished = true;
+        Ok(())
+    }
+    fn savepoint(&mut self) -> StoreResult<()> {
+        if self.in_savepoint {
+            return Err(savepoint_misuse(
+                "savepoint",
+                "a savepoint is already open (one level only)",
+            ));
+        }
+        run(&self.conn, "SAVEPOINT sp", "savepoint")?;
+        self.in_savepoint = true;
+        Ok(())
+    }
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        // Releasing after a rollback to the savepoint is a no-op: that already closed it.
+        if self.in_savepoint {
+            run(&self.conn, "RELEASE sp", "release_savepoint")?;
+            self.in_savepoint = false;
+        }
+        Ok(())
+    }
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        if !self.in_savepoint {
+            return Err(savepoint_misuse(
+                "rollback_to_savepoint",
+                "no savepoint is open",
+            ));
+        }
+        // ROLLBACK TO keeps the savepoint open; release it so the next object starts clean.
+        run(&self.conn, "ROLLBACK TO sp", "rollback_to_savepoint")?;
+        run(&self.conn, "RELEASE sp", "rollback_to_savepoint")?;
+        self.in_savepoint = false;
+        Ok(())
+    }
+
+    fn start_run(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        simulation: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        runs::start_run(&self.conn, connector, profile, simulation, actor, at)
+    }
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        status: RunStatus,
+        stats: &RunStats,
+        reason: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        runs::finish_run(&self.conn, run_id, status, stats, reason, at)
+    }
+    fn update_run_stats(&mut self, run_id: i64, stats: &RunStats) -> StoreResult<()> {
+        runs::update_run_stats(&self.conn, run_id, stats)
+    }
+    fn add_run_errors(&mut self, run_id: i64, errors: &[ObjectError]) -> StoreResult<()> {
+        runs::add_run_errors(&self.conn, run_id, errors)
+    }
+    fn run(&mut self, run_id: i64) -> StoreResult<Option<RunRecord>> {
+        runs::run(&self.conn, run_id)
+    }
+    fn run_errors(&mut self, run_id: i64, limit: u32) -> StoreResult<Vec<ObjectError>> {
+        runs::run_errors(&self.conn, run_id, limit)
+    }
+    fn recent_runs(&mut self, connector: Option<&str>, limit: u32) -> StoreResult<Vec<RunRecord>> {
+        runs::recent_runs(&self.conn, connector, limit)
+    }
+    fn last_run(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        statuses: &[RunStatus],
+    ) -> StoreResult<Option<RunRecord>> {
+        runs::last_run(&self.conn, connector, profile, statuses)
+    }
+
+    fn insert_staged(&mut self, object: &NewStaged) -> StoreResult<i64> {
+        staged::insert_staged(&self.conn, object)
+    }
+    fn staged_by_anchor(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+    ) -> StoreResult<Option<StagedObject>> {
+        staged::staged_by_anchor(&self.conn, connector, anchor)
+    }
+    fn staged_by_id(&mut self, id: i64) -> StoreResult<Option<StagedObject>> {
+        staged::staged_by_id(&self.conn, id)
+    }
+    fn update_staged_content(
+        &mut self,
+        id: i64,
+        name: Option<&str>,
+        attributes: &Attributes,
+        hash: &str,
+        pending: PendingImport,
+        changed_at: DateTime<Utc>,
+        seen_run: i64,
+    ) -> StoreResult<()> {
+        staged::update_staged_content(
+            &self.conn, id, name, attributes, hash, pending, changed_at, seen_run,
+        )
+    }
+    fn update_staged_anchor(&mut self, id: i64, anchor: &Anchor) -> StoreResult<()> {
+        staged::update_staged_anchor(&self.conn, id, anchor)
+    }
+    fn mark_staged_seen(&mut self, id: i64, run_id: i64) -> StoreResult<()> {
+        staged::mark_staged_seen(&self.conn, id, run_id)
+    }
+    fn set_staged_pending(&mut self, id: i64, pending: PendingImport) -> StoreResult<()> {
+        staged::set_staged_pending(&self.conn, id, pending)
+    }
+    fn set_staged_link(&mut self, id: i64, link: &Link) -> StoreResult<()> {
+        staged::set_staged_link(&self.conn, id, link)
+    }
+    fn delete_staged(&mut self, id: i64) -> StoreResult<()> {
+        staged::delete_staged(&self.conn, id)
+    }
+    fn staged_page(
+        &mut self,
+        connector: &ConnectorName,
+        filter: StagedFilter,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StagedObject>> {
+        staged::staged_page(&self.conn, connector, filter, after_id, limit)
+    }
+    fn count_staged(
+        &mut self,
+        connector: &ConnectorName,
+        filter: StagedFilter,
+    ) -> StoreResult<u64> {
+        staged::count_staged(&self.conn, connector, filter)
+    }
+    fn stage_unseen_as_deleted(
+        &mut self,
+        connector: &ConnectorName,
+        run_id: i64,
+    ) -> StoreResult<u64> {
+        staged::stage_unseen_as_deleted(&self.conn, connector, run_id)
+    }
+    fn staged_for_mesh(&mut self, mesh_id: MeshId) -> StoreResult<Vec<StagedObject>> {
+        staged::staged_for_mesh(&self.conn, mesh_id)
+    }
+    fn staged_needing_review(
+        &mut self,
+        connector: Option<&ConnectorName>,
+        limit: u32,
+    ) -> StoreResult<Vec<StagedObject>> {
+        staged::staged_needing_review(&self.conn, connector, limit)
+    }
+
+    fn insert_mesh(&mut self, object: &NewMeshObject, at: DateTime<Utc>) -> StoreResult<MeshId> {
+        mesh::insert_mesh(&self.conn, object, at)
+    }
+    fn mesh_by_id(&mut self, id: MeshId) -> StoreResult<Option<MeshObject>> {
+        mesh::mesh_by_id(&self.conn, id)
+    }
+    fn update_mesh(
+        &mut self,
+        id: MeshId,
+        attributes: &Attributes,
+        provenance: &BTreeMap<String, Provenance>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        mesh::update_mesh(&self.conn, id, attributes, provenance, at)
+    }
+    fn delete_mesh(&mut self, id: MeshId) -> StoreResult<()> {
+        mesh::delete_mesh(&self.conn, id)
+    }
+    fn replace_mesh_keys(
+        &mut self,
+        id: MeshId,
+        object_type: &str,
+        keys: &[MeshKey],
+    ) -> StoreResult<()> {
+        mesh::replace_mesh_keys(&self.conn, id, object_type, keys)
+    }
+    fn mesh_ids_by_key(
+        &mut self,
+        object_type: &str,
+        attribute: &str,
+        key: &str,
+    ) -> StoreResult<Vec<MeshId>> {
+        mesh::mesh_ids_by_key(&self.conn, object_type, attribute, key)
+    }
+    fn mesh_page(
+        &mut self,
+        object_type: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<MeshObject>> {
+        mesh::mesh_page(&self.conn, object_type, after_id, limit)
+    }
+    fn count_mesh(&mut self, object_type: Option<&str>) -> StoreResult<u64> {
+        mesh::count_mesh(&self.conn, object_type)
+    }
+
+    fn queue_export(
+        &mut self,
+        export: &NewExport,
+        run_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        exports::queue_export(&self.conn, export, run_id, at)
+    }
+    fn export_for_staged(&mut self, staged_id: i64) -> StoreResult<Option<ExportItem>> {
+        exports::export_for_staged(&self.conn, staged_id)
+    }
+    fn cancel_exports_for_staged(&mut self, staged_id: i64) -> StoreResult<u64> {
+        exports::cancel_exports_for_staged(&self.conn, staged_id)
+    }
+    fn export_page(
+        &mut self,
+        connector: &ConnectorName,
+        states: &[ExportState],
+        after_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ExportItem>> {
+        exports::export_page(&self.conn, connector, states, after_id, limit)
+    }
+    fn count_exports(
+        &mut self,
+        connector: &ConnectorName,
+        state: ExportState,
+        destructive_only: bool,
+    ) -> StoreResult<u64> {
+        exports::count_exports(&self.conn, connector, state, destructive_only)
+    }
+    fn hold_pending_exports(
+        &mut self,
+        connector: &ConnectorName,
+        hold_id: i64,
+    ) -> StoreResult<u64> {
+        exports::hold_pending_exports(&self.conn, connector, hold_id)
+    }
+    fn release_held_exports(&mut self, connector: &ConnectorName) -> StoreResult<u64> {
+        exports::release_held_exports(&self.conn, connector)
+    }
+    fn reject_held_exports(&mut self, connector: &ConnectorName) -> StoreResult<Vec<ExportItem>> {
+        exports::reject_held_exports(&self.conn, connector)
+    }
+    fn complete_export(&mut self, id: i64) -> StoreResult<()> {
+        exports::complete_export(&self.conn, id)
+    }
+    fn fail_export(
+        &mut self,
+        id: i64,
+        message: &str,
+        dead: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        exports::fail_export(&self.conn, id, message, dead, at)
+    }
+
+    fn watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+    ) -> StoreResult<Option<String>> {
+        records::watermark(&self.conn, connector, kind)
+    }
+    fn set_watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+        value: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        records::set_watermark(&self.conn, connector, kind, value, at)
+    }
+    fn clear_watermark(
+        &mut self,
+        connector: &ConnectorName,
+        kind: WatermarkKind,
+    ) -> StoreResult<()> {
+        records::clear_watermark(&self.conn, connector, kind)
+    }
+    fn append_audit(&mut self, record: &NewAudit, at: DateTime<Utc>) -> StoreResult<i64> {
+        records::append_audit(&self.conn, record, at)
+    }
+    fn audit(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+        records::audit(&self.conn, filter)
+    }
+    fn apply_config(
+        &mut self,
+        content: &str,
+        hash: &str,
+        author: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        records::apply_config(&self.conn, content, hash, author, at)
+    }
+    fn active_config(&mut self) -> StoreResult<Option<ConfigVersion>> {
+        records::active_config(&self.conn)
+    }
+    fn config_versions(&mut self, limit: u32) -> StoreResult<Vec<ConfigVersion>> {
+        records::config_versions(&self.conn, limit)
+    }
+    fn store_simulation(&mut self, run_id: i64, changes: &[serde_json::Value]) -> StoreResult<()> {
+        records::store_simulation(&self.conn, run_id, changes)
+    }
+    fn simulation(&mut self, run_id: i64) -> StoreResult<Vec<serde_json::Value>> {
+        records::simulation(&self.conn, run_id)
+    }
+
+    fn acquire_lease(
+        &mut self,
+        connector: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl_seconds: i64,
+    ) -> StoreResult<Option<Lease>> {
+        leases::acquire_lease(&self.conn, connector, holder, now, ttl_seconds)
+    }
+    fn release_lease(&mut self, connector: &str, holder: &str, token: i64) -> StoreResult<()> {
+        leases::release_lease(&self.conn, connector, holder, token)
+    }
+    fn lease(&mut self, connector: &str) -> StoreResult<Option<Lease>> {
+        leases::lease(&self.conn, connector)
+    }
+    fn check_fence(&mut self, connector: &str, token: i64) -> StoreResult<()> {
+        leases::check_fence(&self.conn, connector, token)
+    }
+    fn enqueue_run_request(
+        &mut self,
+        connector: &str,
+        profile: RunProfile,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        leases::enqueue_run_request(&self.conn, connector, profile, actor, at)
+    }
+    fn run_requests(&mut self, limit: u32) -> StoreResult<Vec<RunRequest>> {
+        leases::run_requests(&self.conn, limit)
+    }
+    fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
+        leases::take_run_request(&self.conn, id)
+    }
+}
