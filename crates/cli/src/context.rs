@@ -40,6 +40,9 @@ impl Ctx {
         if let DatabaseUrl::Sqlite(_) = self.url {
             std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
         }
+        // a database this command creates gets the current schema, so a fresh data directory
+        // reports what is really missing (a configuration) instead of asking for `migrate`
+        let migrate = migrate || matches!(&self.url, DatabaseUrl::Sqlite(path) if !path.exists());
         let url = self.url.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&url, migrate)).await??;
         Ok(store)

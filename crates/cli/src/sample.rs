@@ -41,9 +41,9 @@ pub fn hr_row(i: u64, total: u64) -> Vec<String> {
     let id = FIRST_ID + i;
     let given = pick(&GIVEN, i, 1);
     let surname = pick(&SURNAMES, i, 7);
-    let initial = if i % 3 == 0 { format!("  {}", (b'A' + (i % 26) as u8) as char) } else { String::new() };
+    let initial = if i.is_multiple_of(3) { format!("  {}", (b'A' + (i % 26) as u8) as char) } else { String::new() };
     // irregular spacing, as real exports have
-    let name = if i % 5 == 0 { format!("{surname},{given}{initial}") } else { format!("{surname}, {given}{initial} ") };
+    let name = if i.is_multiple_of(5) { format!("{surname},{given}{initial}") } else { format!("{surname}, {given}{initial} ") };
     let terminated = i % 3 == 2;
     let (department, position) = pick(&DEPARTMENTS, i, 3);
     let manager_index = if i < 5 { (i + 1) % total.max(1) } else { i % 5 };
@@ -54,7 +54,7 @@ pub fn hr_row(i: u64, total: u64) -> Vec<String> {
     [
         name, id.to_string(), "0".into(), "0".into(), (i % 2).to_string(), "1".into(), "5".into(), "3".into(),
         "0".into(), (48_000 + (i * 37) % 60_000).to_string(), u8::from(terminated).to_string(), "19".into(),
-        position.into(), "MA".into(), format!("{:05}", 1000 + i % 9000), "01/01/1985".into(), if i % 2 == 0 { "F" } else { "M " }.into(),
+        position.into(), "MA".into(), format!("{:05}", 1000 + i % 9000), "01/01/1985".into(), if i.is_multiple_of(2) { "F" } else { "M " }.into(),
         "Single".into(), "US Citizen".into(), "No".into(), "White".into(), hire, termination,
         if terminated { "career change" } else { "N/A-StillEmployed" }.into(), status.into(), department.into(), manager,
         (i % 5).to_string(), "LinkedIn".into(), "Fully Meets".into(), "4.5".into(), "4".into(), "0".into(), "1/17/2019".into(),
@@ -67,7 +67,7 @@ pub fn hr_row(i: u64, total: u64) -> Vec<String> {
 /// mail address and phone number) and one account of nobody in HR.
 pub fn account_rows(total: u64) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = (0..total.min(40))
-        .filter(|i| i % 4 == 0)
+        .filter(|i| i.is_multiple_of(4))
         .map(|i| {
             let given = pick(&GIVEN, i, 1).to_lowercase();
             let login = format!("{}{}", given.chars().next().unwrap_or('x'), FIRST_ID + i);

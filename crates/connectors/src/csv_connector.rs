@@ -172,12 +172,13 @@ impl Connector for CsvConnector {
     }
 
     async fn import(&mut self, mode: ImportMode) -> Result<Box<dyn ImportStream>, ConnectorError> {
-        if let ImportMode::Delta(watermark) = &mode {
-            if self.path.exists() && file_fingerprint(&self.path)? == watermark.position {
-                return Ok(Box::new(UnchangedFile {
-                    watermark: watermark.clone(),
-                }));
-            }
+        if let ImportMode::Delta(watermark) = &mode
+            && self.path.exists()
+            && file_fingerprint(&self.path)? == watermark.position
+        {
+            return Ok(Box::new(UnchangedFile {
+                watermark: watermark.clone(),
+            }));
         }
         let reader = self.open_reader()?;
         let indices = match &reader {

@@ -80,6 +80,7 @@ pub struct TestEnv {
     pg_admin: Option<(String, String)>,
 }
 
+#[allow(clippy::disallowed_methods)] // a unique name, not a time
 fn random_suffix() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{}_{nanos}", std::process::id())

@@ -87,7 +87,7 @@ pub async fn apply_text(ctx: &Ctx, text: &str, actor: &str) -> Result<i64> {
     let config = compile(text, KNOWN_KINDS).map_err(|e| anyhow!("the configuration has errors:\n{e}"))?;
     let store = ctx.store(true).await?;
     let (content, hash, actor) = (text.to_owned(), config.hash.clone(), actor.to_owned());
-    let now = chrono::Utc::now();
+    let now = identitymesh_engine::Clock::now(&identitymesh_engine::SystemClock);
     let version = store
         .run_blocking(move |tx| {
             let before = tx.active_config()?.map(|v| v.id);

@@ -20,7 +20,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Cycle(args) => run::cycle(&ctx, args).await,
         Command::Migrate => {
             let store = ctx.store(true).await?;
-            println!("database {} is at schema version {}", ctx.url.redacted(), store.schema_version()?);
+            // the store's calls block (PostgreSQL drives its own runtime): off the async threads
+            let version = tokio::task::spawn_blocking(move || store.schema_version()).await??;
+            println!("database {} is at schema version {version}", ctx.url.redacted());
             Ok(0)
         }
         Command::Config(cmd) => config::run(&ctx, cmd).await,

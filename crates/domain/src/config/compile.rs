@@ -308,10 +308,8 @@ impl Compiler<'_> {
         });
         let provisioning = rc.provisioning.as_ref().and_then(|p| self.provisioning(&base, p, &own, &mesh_attrs, &what_connector, &what_mesh));
         let flows_out = self.flows_out(&base, rc, &own, &mesh_attrs, &what_connector, &what_mesh);
-        if let Some(attr) = &rc.change_time_attribute {
-            if !own.contains(attr) {
-                self.error(format!("{base}.change_time_attribute"), format!("'{attr}' is not an attribute of {what_connector}"));
-            }
+        if let Some(attr) = rc.change_time_attribute.as_ref().filter(|a| !own.contains(*a)) {
+            self.error(format!("{base}.change_time_attribute"), format!("'{attr}' is not an attribute of {what_connector}"));
         }
         let settings = match rc.kind.as_str() {
             "csv" => rc.csv.clone(),

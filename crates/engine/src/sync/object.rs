@@ -31,11 +31,11 @@ pub(crate) fn sync_object(cx: &mut SyncCx, tx: &mut dyn Tx, object: &StagedObjec
         },
         _ => resolve_link(cx, tx, connector, object)?,
     };
-    if let Some(mesh_id) = mesh_id {
-        if connector.mesh_type.is_some() {
-            recompute_mesh(cx, tx, mesh_id)?;
-            provision_all_targets(cx, tx, mesh_id)?;
-        }
+    if let Some(mesh_id) = mesh_id
+        && connector.mesh_type.is_some()
+    {
+        recompute_mesh(cx, tx, mesh_id)?;
+        provision_all_targets(cx, tx, mesh_id)?;
     }
     if object.pending != PendingImport::None {
         tx.set_staged_pending(object.id, PendingImport::None)?;

@@ -56,7 +56,7 @@ fn in_scope(cx: &SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, rules: &Prov
 fn desired_attributes(cx: &SyncCx, tx: &mut dyn Tx, flows: &[identitymesh_domain::config::Flow], target: &ConnectorConfig, mesh: &MeshObject) -> ObjectResult<Attributes> {
     let cell = RefCell::new(tx);
     let scope = ObjectScope { attributes: &mesh.attributes, now: cx.now, config: cx.config, tx: Some(&cell) };
-    outbound(flows, &scope).map_err(|(rule, e)| ObjectProblem::Rule(format!("connectors.{}.{rule} ({}): {e}", target.name, mesh.id)))
+    outbound(flows, &scope).map_err(|e| ObjectProblem::Rule(format!("connectors.{}.{e} ({})", target.name, mesh.id)))
 }
 
 fn text_of(x: X) -> Option<String> {
@@ -100,7 +100,7 @@ fn provision_new(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, rul
         changed_at: cx.now,
         seen_run: cx.run_id,
     })?;
-    queue(cx, tx, target, staged_id, &anchor, mesh.id, ExportOp::Add { name, attributes: desired }, ExportReason::Provision)?;
+    queue(cx, tx, target, (staged_id, &anchor, mesh.id), ExportOp::Add { name, attributes: desired }, ExportReason::Provision)?;
     cx.stats.queued_adds += 1;
     Ok(())
 }
@@ -139,7 +139,9 @@ fn collide_or_adopt(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, 
     }
 }
 
-fn queue(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, staged_id: i64, anchor: &Anchor, mesh_id: MeshId, op: ExportOp, reason: ExportReason) -> ObjectResult<()> {
+/// Queues an export for the target object `(staged id, anchor, mesh id)`.
+fn queue(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, object: (i64, &Anchor, MeshId), op: ExportOp, reason: ExportReason) -> ObjectResult<()> {
+    let (staged_id, anchor, mesh_id) = object;
     cx.record(json!({ "action": "export.queue", "connector": target.name, "anchor": anchor, "mesh_id": mesh_id, "op": op.label(), "reason": reason }));
     let export = NewExport { connector: target.name.clone(), staged_id, anchor: anchor.clone(), mesh_id: Some(mesh_id), op, reason };
     tx.queue_export(&export, cx.run_id, cx.now)?;
@@ -159,7 +161,7 @@ fn update_existing(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, r
         }
         let op = ExportOp::Add { name, attributes: desired };
         if q.op != op {
-            queue(cx, tx, target, object.id, &object.anchor, mesh.id, op, ExportReason::Provision)?;
+            queue(cx, tx, target, (object.id, &object.anchor, mesh.id), op, ExportReason::Provision)?;
         }
         return Ok(());
     }
@@ -176,7 +178,7 @@ fn update_existing(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, r
     if queued.as_ref().map(|q| &q.op) == Some(&op) {
         return Ok(());
     }
-    queue(cx, tx, target, object.id, &object.anchor, mesh.id, op, ExportReason::Update)?;
+    queue(cx, tx, target, (object.id, &object.anchor, mesh.id), op, ExportReason::Update)?;
     cx.stats.queued_updates += 1;
     Ok(())
 }
@@ -197,7 +199,7 @@ pub(crate) fn deprovision_target(cx: &mut SyncCx, tx: &mut dyn Tx, target: &Conn
     match rules.deprovision {
         DeprovisionAction::Delete => {
             if queued.map(|q| q.op) != Some(ExportOp::Delete) {
-                queue(cx, tx, target, object.id, &object.anchor, mesh_id, ExportOp::Delete, ExportReason::DeprovisionDelete)?;
+                queue(cx, tx, target, (object.id, &object.anchor, mesh_id), ExportOp::Delete, ExportReason::DeprovisionDelete)?;
                 cx.stats.queued_deletes += 1;
             }
         }
@@ -209,7 +211,7 @@ pub(crate) fn deprovision_target(cx: &mut SyncCx, tx: &mut dyn Tx, target: &Conn
             let changes = diff_attributes(&target.schema, &object.attributes, &desired, &managed);
             let op = ExportOp::Update { changes, new_name: None };
             if !matches!(&op, ExportOp::Update { changes, .. } if changes.is_empty()) && queued.map(|q| q.op) != Some(op.clone()) {
-                queue(cx, tx, target, object.id, &object.anchor, mesh_id, op, ExportReason::DeprovisionDisable)?;
+                queue(cx, tx, target, (object.id, &object.anchor, mesh_id), op, ExportReason::DeprovisionDisable)?;
                 cx.stats.queued_disables += 1;
             }
             if mesh.is_none() {

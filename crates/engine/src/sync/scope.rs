@@ -64,10 +64,10 @@ pub(crate) fn inbound(flow: &Flow, clear_token: Option<&str>, scope: &dyn Scope)
         FlowValue::Clear => return Ok(Some(Contribution::Clear)),
         FlowValue::Values(v) => v,
     };
-    if let (Some(token), [Value::Str(s)]) = (clear_token, values.as_slice()) {
-        if s == token {
-            return Ok(Some(Contribution::Clear));
-        }
+    if let (Some(token), [Value::Str(s)]) = (clear_token, values.as_slice())
+        && s == token
+    {
+        return Ok(Some(Contribution::Clear));
     }
     let empty = values.is_empty() || values.iter().all(|v| matches!(v, Value::Str(s) if s.is_empty()));
     if empty {
@@ -82,10 +82,11 @@ pub(crate) fn inbound(flow: &Flow, clear_token: Option<&str>, scope: &dyn Scope)
 
 /// Evaluates outbound flows into the attributes the target should hold. Null, clear() and
 /// the empty string all mean "the target should not hold this attribute".
-pub(crate) fn outbound(flows: &[Flow], scope: &dyn Scope) -> Result<Attributes, (String, EvalError)> {
+/// Errors name the flow rule.
+pub(crate) fn outbound(flows: &[Flow], scope: &dyn Scope) -> Result<Attributes, String> {
     let mut out = Attributes::new();
     for flow in flows {
-        let x = flow.program.eval(scope).map_err(|e| (flow.rule.clone(), e))?;
+        let x = flow.program.eval(scope).map_err(|e| format!("{}: {e}", flow.rule))?;
         if let FlowValue::Values(values) = from_expr(x) {
             let values: Vec<Value> = values.into_iter().filter(|v| !matches!(v, Value::Str(s) if s.is_empty())).collect();
             if !values.is_empty() {

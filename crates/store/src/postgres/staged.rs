@@ -257,7 +257,7 @@ pub(super) async fn staged_page(
             "WHERE connector = $1 AND pending <> 'none' AND id > $2 ORDER BY id LIMIT $3"
         )),
         StagedFilter::NotSeenBy(_) => sqlx::query(select_staged!(
-            "WHERE connector = $1 AND seen_run <> $4 AND id > $2 ORDER BY id LIMIT $3"
+            "WHERE connector = $1 AND seen_run <> $4 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision') AND id > $2 ORDER BY id LIMIT $3"
         )),
     };
     let query = query
@@ -285,7 +285,7 @@ pub(super) async fn count_staged(
             "SELECT COUNT(*) FROM staged_objects WHERE connector = $1 AND pending <> 'none'",
         ),
         StagedFilter::NotSeenBy(run) => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staged_objects WHERE connector = $2 AND seen_run <> $1",
+            "SELECT COUNT(*) FROM staged_objects WHERE connector = $2 AND seen_run <> $1 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision')",
         )
         .bind(run),
     };
@@ -303,7 +303,7 @@ pub(super) async fn stage_unseen_as_deleted(
     run_id: i64,
 ) -> StoreResult<u64> {
     sqlx::query(
-        "UPDATE staged_objects SET pending = 'delete' WHERE connector = $1 AND seen_run <> $2",
+        "UPDATE staged_objects SET pending = 'delete' WHERE connector = $1 AND seen_run <> $2 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision')",
     )
     .bind(connector.as_str())
     .bind(run_id)

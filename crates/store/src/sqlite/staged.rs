@@ -240,7 +240,7 @@ pub(super) fn staged_page(
             conn,
             OP,
             select_staged!(
-                "WHERE connector = ?1 AND seen_run <> ?4 AND id > ?2 ORDER BY id LIMIT ?3"
+                "WHERE connector = ?1 AND seen_run <> ?4 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision') AND id > ?2 ORDER BY id LIMIT ?3"
             ),
             &[&c, &after_id, &limit, &run],
         ),
@@ -265,7 +265,7 @@ pub(super) fn count_staged(
             .and_then(|mut s| s.query_row(params![c], |r| r.get(0))),
         StagedFilter::NotSeenBy(run) => conn
             .prepare_cached(
-                "SELECT COUNT(*) FROM staged_objects WHERE connector = ?1 AND seen_run <> ?2",
+                "SELECT COUNT(*) FROM staged_objects WHERE connector = ?1 AND seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision')",
             )
             .and_then(|mut s| s.query_row(params![c, run], |r| r.get(0))),
     }
@@ -281,7 +281,7 @@ pub(super) fn stage_unseen_as_deleted(
     const OP: &str = "stage_unseen_as_deleted";
     let n = conn
         .prepare_cached(
-            "UPDATE staged_objects SET pending = 'delete' WHERE connector = ?1 AND seen_run <> ?2",
+            "UPDATE staged_objects SET pending = 'delete' WHERE connector = ?1 AND seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM export_queue q WHERE q.staged_id = staged_objects.id AND q.reason = 'provision')",
         )
         .and_then(|mut s| s.execute(params![connector.as_str(), run_id]))
         .map_err(db(OP))?;

@@ -9,6 +9,7 @@
 
 use identitymesh_store::{DatabaseUrl, Store};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use std::hash::{BuildHasher, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -90,13 +91,14 @@ pub fn pg_execute(url: &str, sql: String) {
 pub fn on_postgres(story: impl FnOnce(&Store, &DatabaseUrl) + Send + 'static) {
     let Some(server) = postgres_url() else { return };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
+    // RandomState is seeded randomly per process: unique names without a clock.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
     let name = format!(
-        "im_test_{}_{}_{}",
+        "im_test_{}_{}_{random:x}",
         std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     in_runtime(move || {
         pg_execute(&server, format!("CREATE DATABASE {name}"));

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Proves the crate graph keeps its promises: the pure crates pull in no runtime, database or
+# web framework, and the engine pulls in no web framework.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+check() {
+    local crate="$1" forbidden="$2"
+    local found
+    found=$(cargo tree -p "$crate" -e normal --prefix none 2>/dev/null | awk '{print $1}' | grep -E "^($forbidden)$" | sort -u || true)
+    if [ -n "$found" ]; then
+        echo "FAIL: $crate depends on: $found"
+        fail=1
+    else
+        echo "ok: $crate has none of $forbidden"
+    fi
+}
+check identitymesh-domain 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
+check identitymesh-expr 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
+check identitymesh-connectors 'sqlx|sqlx-core|rusqlite|axum|hyper|identitymesh-store'
+check identitymesh-engine 'axum|hyper'
+exit $fail

@@ -1,0 +1,16 @@
+//! Black-box tests of the `identitymesh` binary: every test runs the built executable in its
+//! own temporary data directory and checks exit codes, printed output and the files it
+//! writes, as an operator or a script would.
+//!
+//! One test binary for the whole crate (each extra binary costs link time).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bench;
+mod config;
+mod csv;
+mod helpers;
+mod migrate;
+mod quickstart;
+mod real_hr;
+mod run;
