@@ -73,4 +73,8 @@ pub enum StoreError {
         /// The driver's message (never holds bound parameter values).
         message: String,
     },
+    /// A secret or key could not be sealed or opened. The message names the record and the
+    /// key id, never a value.
+    #[error(transparent)]
+    Secrets(#[from] identitymesh_secrets::SecretsError),
 }

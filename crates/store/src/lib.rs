@@ -14,6 +14,9 @@
 //! async task: the PostgreSQL backend bridges to its async driver with the runtime handle it
 //! was opened on. [`Store::run_blocking`] does that hop for async callers.
 //!
+//! Secrets, the data-protection key ring and the key settings are stored as sealed blobs only;
+//! [`vault::Vault`] is where those blobs meet `identitymesh-secrets`, which seals and opens them.
+//!
 //! It must not depend on the engine, the connectors or any web framework, and driver types
 //! (rusqlite, sqlx) never appear in its public API.
 
@@ -24,9 +27,14 @@ mod error;
 mod migrations;
 mod port;
 mod postgres;
+mod secret_rows;
 mod sqlite;
 mod url;
+pub mod vault;
 
 pub use error::StoreError;
 pub use port::*;
+pub use secret_rows::{
+    KeyMode, KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
+};
 pub use url::DatabaseUrl;

@@ -22,12 +22,20 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "secrets",
+        sqlite: include_str!("../migrations/sqlite/0002_secrets.sql"),
+        postgres: include_str!("../migrations/postgres/0002_secrets.sql"),
+    },
+];
 
 /// What to apply to a database whose schema is at `found` (0: empty). Errors when the
 /// schema is newer than this build, or older and `apply` is false.

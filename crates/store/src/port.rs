@@ -13,13 +13,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::StoreError;
+use crate::secret_rows::{
+    KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
+};
 use crate::url::DatabaseUrl;
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The highest schema version this build knows (both backends have the same migrations).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The store handle: cheap to clone, shared by every part of a process.
 #[derive(Clone)]
@@ -474,4 +477,38 @@ pub trait Tx {
     fn run_requests(&mut self, limit: u32) -> StoreResult<Vec<RunRequest>>;
     /// Removes a run request once taken.
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool>;
+
+    // ---- secrets and keys (issue 3): sealed blobs only, never a value in clear ----
+    /// Inserts or replaces a secret (by name); `created_at` and `last_used_at` of an existing
+    /// secret are kept.
+    fn put_secret(&mut self, secret: &StoredSecret) -> StoreResult<()>;
+    /// A secret by name, with its sealed blobs.
+    fn secret(&mut self, name: &str) -> StoreResult<Option<StoredSecret>>;
+    /// Every secret's metadata (no blobs), in name order.
+    fn secret_infos(&mut self) -> StoreResult<Vec<SecretInfo>>;
+    /// Deletes a secret; whether it existed.
+    fn delete_secret(&mut self, name: &str) -> StoreResult<bool>;
+    /// Records that a secret was used at `at`.
+    fn touch_secret(&mut self, name: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Every wrapped key in the database (secrets' data keys and key-ring keys), for a
+    /// rewrap.
+    fn wrapped_keys(&mut self) -> StoreResult<Vec<WrappedKeyRow>>;
+    /// Replaces one record's wrapped key and the KEK id it names.
+    fn replace_wrapped_key(
+        &mut self,
+        kind: WrappedKind,
+        id: &str,
+        kek_id: &str,
+        wrapped_key: &[u8],
+    ) -> StoreResult<()>;
+    /// Adds a data-protection key.
+    fn put_protection_key(&mut self, key: &StoredProtectionKey) -> StoreResult<()>;
+    /// Every data-protection key, oldest activation first.
+    fn protection_keys(&mut self) -> StoreResult<Vec<StoredProtectionKey>>;
+    /// Deletes data-protection keys that expired before `before`; returns how many.
+    fn delete_expired_protection_keys(&mut self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// The KEK the database is wrapped under, once recorded.
+    fn key_settings(&mut self) -> StoreResult<Option<KeySettings>>;
+    /// Records the KEK the database is wrapped under.
+    fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()>;
 }

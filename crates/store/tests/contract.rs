@@ -12,6 +12,8 @@ mod harness;
 mod mesh_export_stories;
 #[path = "contract/record_stories.rs"]
 mod record_stories;
+#[path = "contract/secret_stories.rs"]
+mod secret_stories;
 #[path = "contract/sync_stories.rs"]
 mod sync_stories;
 
@@ -51,6 +53,10 @@ contract! {
     baseline_bulk_insert => |s, _| crate::record_stories::baseline_bulk_insert(s);
     schema_too_new_is_refused => crate::record_stories::schema_too_new_is_refused;
     damaged_rows_are_reported => crate::record_stories::damaged_rows_are_reported;
+    secret_rows => |s, _| crate::secret_stories::secret_rows(s);
+    vault_round_trip_copy_and_tamper => crate::secret_stories::vault_round_trip_copy_and_tamper;
+    rotation_rewraps_everything_or_nothing => |s, _| crate::secret_stories::rotation_rewraps_everything_or_nothing(s);
+    key_ring_across_instances => |s, _| crate::secret_stories::key_ring_across_instances(s);
 }
 
 #[test]

@@ -13,17 +13,24 @@ impl Table {
     /// Reads and parses `path`.
     #[track_caller]
     pub fn read(path: &Path) -> Self {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let mut records = parse(&text);
         assert!(!records.is_empty(), "{} has no header", path.display());
         let header = records.remove(0);
-        Self { header, rows: records }
+        Self {
+            header,
+            rows: records,
+        }
     }
 
     /// The index of a column.
     #[track_caller]
     pub fn col(&self, name: &str) -> usize {
-        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
     }
 
     /// Every value of one column.
@@ -36,7 +43,10 @@ impl Table {
     #[track_caller]
     pub fn row_where(&self, key: &str, value: &str) -> &[String] {
         let i = self.col(key);
-        self.rows.iter().find(|r| r[i] == value).unwrap_or_else(|| panic!("no row with {key} = {value}"))
+        self.rows
+            .iter()
+            .find(|r| r[i] == value)
+            .unwrap_or_else(|| panic!("no row with {key} = {value}"))
     }
 }
 
@@ -75,7 +85,11 @@ pub fn parse(text: &str) -> Vec<Vec<String>> {
 }
 
 fn encode_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_owned() }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
 }
 
 /// Rewrites `path` in place, letting `edit` change the fields of the data rows it wants to; rows
@@ -121,5 +135,12 @@ pub const EMPLOYMENT_STATUS: usize = 24;
 #[test]
 fn the_test_reader_handles_quotes_and_a_byte_order_mark() {
     let records = parse("\u{feff}a,b\r\n\"Adinolfi, Wilson  K\",\"say \"\"hi\"\"\"\r\n\nx,\n");
-    assert_eq!(records, vec![vec!["a", "b"], vec!["Adinolfi, Wilson  K", "say \"hi\""], vec!["x", ""]]);
+    assert_eq!(
+        records,
+        vec![
+            vec!["a", "b"],
+            vec!["Adinolfi, Wilson  K", "say \"hi\""],
+            vec!["x", ""]
+        ]
+    );
 }

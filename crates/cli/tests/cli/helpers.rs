@@ -17,14 +17,28 @@ impl Outcome {
     /// Asserts the exit code, showing the whole output when it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "`identitymesh {}` exited {} (expected {code})\n--- stdout\n{}\n--- stderr\n{}", self.args.join(" "), self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            code,
+            "`identitymesh {}` exited {} (expected {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     /// Standard output parsed as one JSON value.
     #[track_caller]
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout of `identitymesh {}` is not JSON ({e}):\n{}", self.args.join(" "), self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of `identitymesh {}` is not JSON ({e}):\n{}",
+                self.args.join(" "),
+                self.stdout
+            )
+        })
     }
 }
 
@@ -53,7 +67,9 @@ pub struct DataDir {
 
 impl DataDir {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// The data directory itself (it exists; the binary fills it).
@@ -94,14 +110,31 @@ impl DataDir {
 /// A number in a JSON summary.
 #[track_caller]
 pub fn num(summary: &Value, key: &str) -> u64 {
-    summary[key].as_u64().unwrap_or_else(|| panic!("`{key}` is not a number in {summary}"))
+    summary[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number in {summary}"))
 }
 
 /// Asserts that a cycle changed nothing anywhere.
 #[track_caller]
 pub fn assert_no_changes(summary: &Value) {
-    for key in ["projected", "joined", "mesh_updates", "mesh_deletes", "exported_adds", "exported_updates", "exported_deletes", "errors", "held", "rejected"] {
-        assert_eq!(num(summary, key), 0, "`{key}` should be 0 on a run that changes nothing: {summary}");
+    for key in [
+        "projected",
+        "joined",
+        "mesh_updates",
+        "mesh_deletes",
+        "exported_adds",
+        "exported_updates",
+        "exported_deletes",
+        "errors",
+        "held",
+        "rejected",
+    ] {
+        assert_eq!(
+            num(summary, key),
+            0,
+            "`{key}` should be 0 on a run that changes nothing: {summary}"
+        );
     }
     assert_eq!(summary["status"], "completed", "{summary}");
 }

@@ -10,15 +10,35 @@ fn quickstart_projects_the_fictional_employees_and_provisions_the_active_ones() 
     let summary = dir.quickstart(&[]);
 
     let hr = Table::read(&dir.file("hr.csv"));
-    assert_eq!(hr.rows.len(), 60, "the fictional HR export has 60 employees");
-    let active: Vec<&String> = hr.rows.iter().filter(|r| r[TERMD] == "0").map(|r| &r[EMP_ID]).collect();
-    assert!(!active.is_empty() && active.len() < 60, "the fictional export mixes active and terminated employees");
+    assert_eq!(
+        hr.rows.len(),
+        60,
+        "the fictional HR export has 60 employees"
+    );
+    let active: Vec<&String> = hr
+        .rows
+        .iter()
+        .filter(|r| r[TERMD] == "0")
+        .map(|r| &r[EMP_ID])
+        .collect();
+    assert!(
+        !active.is_empty() && active.len() < 60,
+        "the fictional export mixes active and terminated employees"
+    );
 
     assert_eq!(summary["status"], "completed", "{summary}");
     assert_eq!(num(&summary, "projected"), 60, "{summary}");
     assert_eq!(num(&summary, "mesh_persons"), 60, "{summary}");
-    assert_eq!(num(&summary, "exported_adds"), active.len() as u64, "one account per active employee: {summary}");
-    assert_eq!(num(&summary, "target_rows"), active.len() as u64, "{summary}");
+    assert_eq!(
+        num(&summary, "exported_adds"),
+        active.len() as u64,
+        "one account per active employee: {summary}"
+    );
+    assert_eq!(
+        num(&summary, "target_rows"),
+        active.len() as u64,
+        "{summary}"
+    );
     assert_eq!(num(&summary, "errors"), 0, "{summary}");
     assert_eq!(num(&summary, "held"), 0, "{summary}");
 
@@ -27,7 +47,10 @@ fn quickstart_projects_the_fictional_employees_and_provisions_the_active_ones() 
     exported.sort();
     let mut expected: Vec<String> = active.into_iter().cloned().collect();
     expected.sort();
-    assert_eq!(exported, expected, "the directory file holds exactly the active employees");
+    assert_eq!(
+        exported, expected,
+        "the directory file holds exactly the active employees"
+    );
 }
 
 #[test]
@@ -40,8 +63,15 @@ fn a_second_quickstart_makes_no_changes_and_leaves_the_target_file_as_it_was() {
     assert_no_changes(&second);
     assert_eq!(num(&second, "mesh_persons"), 60, "{second}");
     assert_eq!(second["target_rows"], first["target_rows"], "{second}");
-    assert_eq!(second["config_version"], first["config_version"], "the same configuration is not stored twice: {second}");
-    assert_eq!(std::fs::read(dir.file("out/directory.csv")).unwrap(), target_before, "a run without changes does not rewrite the target");
+    assert_eq!(
+        second["config_version"], first["config_version"],
+        "the same configuration is not stored twice: {second}"
+    );
+    assert_eq!(
+        std::fs::read(dir.file("out/directory.csv")).unwrap(),
+        target_before,
+        "a run without changes does not rewrite the target"
+    );
 }
 
 #[test]
@@ -49,10 +79,25 @@ fn quickstart_for_people_prints_the_runs_and_a_summary() {
     let dir = DataDir::new();
     let out = dir.run(&["quickstart"]);
     out.expect_code(0);
-    for expected in ["hr full-import: completed", "directory export: completed", "cycle 'default': completed", "mesh persons:        60", "errors:              0"] {
-        assert!(out.stdout.contains(expected), "quickstart output lacks {expected:?}:\n{}", out.stdout);
+    for expected in [
+        "hr full-import: completed",
+        "directory export: completed",
+        "cycle 'default': completed",
+        "mesh persons:        60",
+        "errors:              0",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "quickstart output lacks {expected:?}:\n{}",
+            out.stdout
+        );
     }
-    assert!(out.stdout.contains(&dir.file("out/directory.csv").display().to_string()), "the summary names the target file:\n{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&dir.file("out/directory.csv").display().to_string()),
+        "the summary names the target file:\n{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -76,5 +121,8 @@ fn one_terminated_employee_flows_through_as_one_delete() {
     assert_eq!(num(&summary, "exported_updates"), 0, "{summary}");
     assert_eq!(num(&summary, "errors"), 0, "{summary}");
     let target = Table::read(&dir.file("out/directory.csv"));
-    assert!(!target.column("employeeId").contains(&leaver), "{leaver} left the directory file");
+    assert!(
+        !target.column("employeeId").contains(&leaver),
+        "{leaver} left the directory file"
+    );
 }

@@ -7,11 +7,15 @@ use std::path::PathBuf;
 
 /// `../shared/data/hr/HRDataset_v14.csv` beside the repository, if it is there.
 fn real_hr_export() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/hr/HRDataset_v14.csv");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/hr/HRDataset_v14.csv");
     if path.is_file() {
         Some(path)
     } else {
-        println!("skipped: the public HR sample is not at {} (CI provides it beside the repository)", path.display());
+        println!(
+            "skipped: the public HR sample is not at {} (CI provides it beside the repository)",
+            path.display()
+        );
         None
     }
 }
@@ -28,12 +32,28 @@ fn split_name(name: &str) -> (String, String) {
 
 #[test]
 fn the_public_hr_sample_provisions_its_207_active_employees_with_clean_names() {
-    let Some(source) = real_hr_export() else { return };
+    let Some(source) = real_hr_export() else {
+        return;
+    };
     let hr = Table::read(&source);
     assert_eq!(hr.rows.len(), 311);
-    let (emp_id, termd, name, dept) = (hr.col("EmpID"), hr.col("Termd"), hr.col("Employee_Name"), hr.col("Department"));
-    assert_eq!((emp_id, termd), (EMP_ID, TERMD), "the HRDataset_v14 column layout");
-    let terminated: Vec<&String> = hr.rows.iter().filter(|r| r[termd].trim() == "1").map(|r| &r[emp_id]).collect();
+    let (emp_id, termd, name, dept) = (
+        hr.col("EmpID"),
+        hr.col("Termd"),
+        hr.col("Employee_Name"),
+        hr.col("Department"),
+    );
+    assert_eq!(
+        (emp_id, termd),
+        (EMP_ID, TERMD),
+        "the HRDataset_v14 column layout"
+    );
+    let terminated: Vec<&String> = hr
+        .rows
+        .iter()
+        .filter(|r| r[termd].trim() == "1")
+        .map(|r| &r[emp_id])
+        .collect();
     assert_eq!(terminated.len(), 104);
 
     let dir = DataDir::new();
@@ -48,7 +68,10 @@ fn the_public_hr_sample_provisions_its_207_active_employees_with_clean_names() {
     assert_eq!(target.rows.len(), 207);
     let ids = target.column("employeeId");
     for id in &terminated {
-        assert!(!ids.contains(id), "terminated employee {id} was provisioned");
+        assert!(
+            !ids.contains(id),
+            "terminated employee {id} was provisioned"
+        );
     }
 
     // the example from the issue, spelled out
@@ -59,20 +82,40 @@ fn the_public_hr_sample_provisions_its_207_active_employees_with_clean_names() {
     assert_eq!(wilson[target.col("department")], "Production");
 
     // and every other provisioned row the same way, against the source row
-    let (given, sn, display, department) = (target.col("givenName"), target.col("sn"), target.col("displayName"), target.col("department"));
+    let (given, sn, display, department) = (
+        target.col("givenName"),
+        target.col("sn"),
+        target.col("displayName"),
+        target.col("department"),
+    );
     for row in &target.rows {
         let source_row = hr.row_where("EmpID", &row[0]);
         let (first, last) = split_name(&source_row[name]);
         let id = &row[0];
         assert_eq!(row[given], first, "givenName of {id}");
         assert_eq!(row[sn], last, "sn of {id}");
-        assert_eq!(row[display], format!("{first} {last}"), "displayName of {id}");
-        assert_eq!(row[department], collapse(&source_row[dept]), "department of {id}");
+        assert_eq!(
+            row[display],
+            format!("{first} {last}"),
+            "displayName of {id}"
+        );
+        assert_eq!(
+            row[department],
+            collapse(&source_row[dept]),
+            "department of {id}"
+        );
         for value in row {
-            assert_eq!(value, value.trim(), "a padded value in the row of {id}: {row:?}");
+            assert_eq!(
+                value,
+                value.trim(),
+                "a padded value in the row of {id}: {row:?}"
+            );
         }
     }
-    assert!(hr.rows.iter().any(|r| r[dept] != r[dept].trim()), "the sample has padded departments, so the trim above is tested");
+    assert!(
+        hr.rows.iter().any(|r| r[dept] != r[dept].trim()),
+        "the sample has padded departments, so the trim above is tested"
+    );
 
     let second = dir.quickstart(&["--hr-csv", &source.display().to_string()]);
     assert_no_changes(&second);
@@ -81,7 +124,9 @@ fn the_public_hr_sample_provisions_its_207_active_employees_with_clean_names() {
 
 #[test]
 fn one_employee_terminated_in_a_copy_of_the_public_sample_is_one_delete() {
-    let Some(source) = real_hr_export() else { return };
+    let Some(source) = real_hr_export() else {
+        return;
+    };
     let dir = DataDir::new();
     let hr_arg = source.display().to_string();
     dir.quickstart(&["--hr-csv", &hr_arg]);
@@ -101,16 +146,31 @@ fn one_employee_terminated_in_a_copy_of_the_public_sample_is_one_delete() {
     assert_eq!(changed, 1);
     let before = Table::read(&source);
     let after = Table::read(&copy);
-    let differing = before.rows.iter().zip(&after.rows).filter(|(a, b)| a != b).count();
-    assert_eq!(differing, 1, "the copy differs from the sample in one row only");
+    let differing = before
+        .rows
+        .iter()
+        .zip(&after.rows)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(
+        differing, 1,
+        "the copy differs from the sample in one row only"
+    );
 
     let summary = dir.quickstart(&["--hr-csv", &copy.display().to_string()]);
     assert_eq!(num(&summary, "exported_deletes"), 1, "{summary}");
     assert_eq!(num(&summary, "exported_adds"), 0, "{summary}");
     assert_eq!(num(&summary, "exported_updates"), 0, "{summary}");
     assert_eq!(num(&summary, "errors"), 0, "{summary}");
-    assert_eq!(num(&summary, "held"), 0, "one delete of 207 is under the guard's 10%: {summary}");
+    assert_eq!(
+        num(&summary, "held"),
+        0,
+        "one delete of 207 is under the guard's 10%: {summary}"
+    );
     let target = Table::read(&dir.file("out/directory.csv"));
     assert_eq!(target.rows.len(), 206);
-    assert!(!target.column("employeeId").iter().any(|id| id == leaver), "{leaver} left the directory file");
+    assert!(
+        !target.column("employeeId").iter().any(|id| id == leaver),
+        "{leaver} left the directory file"
+    );
 }

@@ -9,7 +9,7 @@ use identitymesh_store::Tx;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::provision::deprovision_target;
+use super::provision::{deprovision_target, provision_all_targets};
 use super::scope::{ObjectScope, inbound};
 use super::{ObjectProblem, ObjectResult, SyncCx, audit_json};
 
@@ -107,25 +107,27 @@ fn keys_of(mesh_type: &MeshType, attributes: &Attributes) -> Vec<MeshKey> {
     keys
 }
 
-/// Projects a new mesh object from one connector object.
-pub(crate) fn create_mesh_from(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<MeshId> {
+/// Projects a new mesh object from one connector object and returns it as stored.
+pub(crate) fn create_mesh_from(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<MeshObject> {
     let type_name = connector.mesh_type.clone().unwrap_or_default();
     let (attributes, provenance) = compose_all(cx, tx, &type_name, std::slice::from_ref(object), (&Attributes::new(), &ProvenanceMap::new()))?;
     let mesh_type = mesh_type(cx, &type_name)?;
-    let id = tx.insert_mesh(&NewMeshObject { object_type: type_name.clone(), attributes: attributes.clone(), provenance }, cx.now)?;
-    tx.replace_mesh_keys(id, &type_name, &keys_of(mesh_type, &attributes))?;
-    let after = audit_json(&attributes, &mesh_type.attributes, None);
+    let new = NewMeshObject { object_type: type_name.clone(), attributes, provenance };
+    let id = tx.insert_mesh(&new, cx.now)?;
+    tx.replace_mesh_keys(id, &type_name, &keys_of(mesh_type, &new.attributes))?;
+    let after = audit_json(&new.attributes, &mesh_type.attributes, None);
     cx.audit(tx, "mesh.create", id.to_string(), None, Some(serde_json::json!({ "projected_from": format!("{}/anchor {}", connector.name, object.anchor), "attributes": after })))?;
-    Ok(id)
+    Ok(MeshObject { id, object_type: new.object_type, attributes: new.attributes, provenance: new.provenance, version: 1 })
 }
 
 /// Recomposes a mesh object from all its contributors and stores it when it changed.
-pub(crate) fn recompute_mesh(cx: &mut SyncCx, tx: &mut dyn Tx, id: MeshId) -> ObjectResult<Option<MeshObject>> {
+/// Returns the object as it now is, with the connector objects linked to it.
+pub(crate) fn recompute_mesh(cx: &mut SyncCx, tx: &mut dyn Tx, id: MeshId) -> ObjectResult<Option<(MeshObject, Vec<StagedObject>)>> {
     let Some(mesh) = tx.mesh_by_id(id)? else { return Ok(None) };
     let objects = tx.staged_for_mesh(id)?;
     let (attributes, provenance) = compose_all(cx, tx, &mesh.object_type, &objects, (&mesh.attributes, &mesh.provenance))?;
     if attributes == mesh.attributes {
-        return Ok(Some(mesh));
+        return Ok(Some((mesh, objects)));
     }
     let mesh_type = mesh_type(cx, &mesh.object_type)?;
     tx.update_mesh(id, &attributes, &provenance, cx.now)?;
@@ -135,7 +137,18 @@ pub(crate) fn recompute_mesh(cx: &mut SyncCx, tx: &mut dyn Tx, id: MeshId) -> Ob
     let after = audit_json(&attributes, &mesh_type.attributes, Some(&changed));
     cx.audit(tx, "mesh.update", id.to_string(), Some(before), Some(after))?;
     cx.stats.mesh_updates += 1;
-    Ok(Some(MeshObject { attributes, provenance, version: mesh.version + 1, ..mesh }))
+    Ok(Some((MeshObject { attributes, provenance, version: mesh.version + 1, ..mesh }, objects)))
+}
+
+/// Recomposes a mesh object, then provisions it into every target.
+pub(crate) fn recompute_and_provision(cx: &mut SyncCx, tx: &mut dyn Tx, id: MeshId) -> ObjectResult<bool> {
+    match recompute_mesh(cx, tx, id)? {
+        Some((mesh, linked)) => {
+            provision_all_targets(cx, tx, &mesh, &linked)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Deletes a mesh object whose authoritative source disappeared: every target object is

@@ -10,8 +10,19 @@ use identitymesh_store::Tx;
 use serde_json::json;
 use std::cell::RefCell;
 
-use super::mesh::{create_mesh_from, delete_mesh_object, recompute_mesh};
+use super::mesh::{create_mesh_from, delete_mesh_object, recompute_and_provision};
 use super::provision::provision_all_targets;
+use identitymesh_domain::mesh::MeshObject;
+
+/// What resolving the link of an unlinked object found.
+enum Resolved {
+    /// Linked to an existing mesh object.
+    Existing(MeshId),
+    /// A new mesh object was projected from it.
+    Projected(MeshObject),
+    /// Not linked.
+    Nothing,
+}
 use super::scope::ObjectScope;
 use super::{ObjectProblem, ObjectResult, SyncCx};
 
@@ -25,17 +36,23 @@ pub(crate) fn sync_object(cx: &mut SyncCx, tx: &mut dyn Tx, object: &StagedObjec
         return source_deleted(cx, tx, connector, object);
     }
     let mesh_id = match &object.link {
-        Link::Joined { mesh_id, .. } => match tx.mesh_by_id(*mesh_id)? {
-            Some(_) => Some(*mesh_id),
-            None => orphaned(cx, tx, connector, object)?,
+        Link::Joined { mesh_id, .. } => Some(*mesh_id),
+        _ => match resolve_link(cx, tx, connector, object)? {
+            Resolved::Existing(id) => Some(id),
+            Resolved::Projected(mesh) => {
+                // freshly composed from this object alone: nothing to recompose, no target yet
+                provision_all_targets(cx, tx, &mesh, &[])?;
+                None
+            }
+            Resolved::Nothing => None,
         },
-        _ => resolve_link(cx, tx, connector, object)?,
     };
     if let Some(mesh_id) = mesh_id
         && connector.mesh_type.is_some()
+        && !recompute_and_provision(cx, tx, mesh_id)?
+        && let Some(relinked) = orphaned(cx, tx, connector, object)?
     {
-        recompute_mesh(cx, tx, mesh_id)?;
-        provision_all_targets(cx, tx, mesh_id)?;
+        recompute_and_provision(cx, tx, relinked)?;
     }
     if object.pending != PendingImport::None {
         tx.set_staged_pending(object.id, PendingImport::None)?;
@@ -52,7 +69,11 @@ fn orphaned(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, objec
     tx.set_staged_link(object.id, &Link::Unjoined)?;
     let mut unlinked = object.clone();
     unlinked.link = Link::Unjoined;
-    resolve_link(cx, tx, connector, &unlinked)
+    match resolve_link(cx, tx, connector, &unlinked)? {
+        Resolved::Existing(id) => Ok(Some(id)),
+        Resolved::Projected(mesh) => Ok(Some(mesh.id)),
+        Resolved::Nothing => Ok(None),
+    }
 }
 
 fn join_candidates(cx: &SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<JoinDecision> {
@@ -83,12 +104,12 @@ fn join_candidates(cx: &SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, ob
 }
 
 /// Finds or makes the mesh object of an unlinked connector object.
-fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Option<MeshId>> {
+fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Resolved> {
     if matches!(object.link, Link::AwaitingAdoption { .. }) {
-        return Ok(None);
+        return Ok(Resolved::Nothing);
     }
     match join_candidates(cx, tx, connector, object)? {
-        JoinDecision::Join { mesh_id, rule } => join(cx, tx, connector, object, mesh_id, &rule),
+        JoinDecision::Join { mesh_id, rule } => Ok(join(cx, tx, connector, object, mesh_id, &rule)?.map_or(Resolved::Nothing, Resolved::Existing)),
         JoinDecision::Ambiguous { candidates, rule } => {
             let link = Link::Ambiguous { candidates: candidates.clone(), rule: rule.clone() };
             if object.link != link {
@@ -101,7 +122,7 @@ fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, o
                 object: format!("{} anchor {}", connector.name, object.anchor),
                 message: format!("ambiguous join: {rule} matches {}; not joined — resolve it with a more specific rule or a manual join", list.join(", ")),
             });
-            Ok(None)
+            Ok(Resolved::Nothing)
         }
         JoinDecision::NoMatch => project(cx, tx, connector, object),
     }
@@ -110,10 +131,21 @@ fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, o
 fn join(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject, mesh_id: MeshId, rule: &str) -> ObjectResult<Option<MeshId>> {
     let already = tx.staged_for_mesh(mesh_id)?;
     if let Some(other) = already.iter().find(|s| s.connector == object.connector && s.id != object.id) {
+        if other.link == (Link::Joined { mesh_id, how: LinkKind::Joined }) {
+            // C-44: two objects of this connector match one mesh object: neither joins
+            flag_contested(cx, tx, connector, other, mesh_id, rule, &object.anchor)?;
+            recompute_and_provision(cx, tx, mesh_id)?;
+            flag_contested(cx, tx, connector, object, mesh_id, rule, &other.anchor)?;
+            return Ok(None);
+        }
         return Err(ObjectProblem::Rule(format!(
             "{rule} matches {mesh_id}, which is already joined to anchor {} of this connector; two objects of one connector cannot share an identity — fix the duplicate in the source",
             other.anchor
         )));
+    }
+    if let Some(rival) = contending_sibling(cx, tx, connector, object, mesh_id)? {
+        flag_contested(cx, tx, connector, object, mesh_id, rule, &rival)?;
+        return Ok(None);
     }
     let target = format!("{}/anchor {}", connector.name, object.anchor);
     let kind = match &connector.provisioning {
@@ -139,6 +171,37 @@ fn join(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &
     Ok(Some(mesh_id))
 }
 
+/// Another object of this connector that was stopped as contesting `mesh_id` and whose join
+/// rules still find it: while one exists, neither may join (no flapping between runs).
+fn contending_sibling(cx: &SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject, mesh_id: MeshId) -> ObjectResult<Option<identitymesh_domain::Anchor>> {
+    for sibling in tx.staged_needing_review(Some(&object.connector), 1000)? {
+        let contests = matches!(&sibling.link, Link::Ambiguous { candidates, .. } if candidates.as_slice() == [mesh_id]);
+        if sibling.id != object.id
+            && contests
+            && matches!(join_candidates(cx, tx, connector, &sibling)?, JoinDecision::Join { mesh_id: m, .. } if m == mesh_id)
+        {
+            return Ok(Some(sibling.anchor));
+        }
+    }
+    Ok(None)
+}
+
+/// Stops `object` as an ambiguous join: it and `rival` (of the same connector) both match `mesh_id`.
+fn flag_contested(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject, mesh_id: MeshId, rule: &str, rival: &identitymesh_domain::Anchor) -> ObjectResult<()> {
+    let link = Link::Ambiguous { candidates: vec![mesh_id], rule: rule.to_owned() };
+    if object.link != link {
+        tx.set_staged_link(object.id, &link)?;
+        let target = format!("{}/anchor {}", connector.name, object.anchor);
+        cx.audit(tx, "join.ambiguous", target, None, Some(json!({ "candidates": [mesh_id], "rule": rule, "also_matched_by": rival })))?;
+    }
+    cx.stats.ambiguous += 1;
+    cx.errors.push(identitymesh_domain::run::ObjectError {
+        object: format!("{} anchor {}", connector.name, object.anchor),
+        message: format!("ambiguous join: {rule} matches {mesh_id}, which anchor {rival} of this connector also matches; neither is joined — fix the duplicate in the source, or resolve it with a more specific rule or a manual join"),
+    });
+    Ok(())
+}
+
 pub(crate) fn is_privileged(cx: &SyncCx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<bool> {
     let Some(program) = connector.provisioning.as_ref().and_then(|p| p.privileged.as_ref()) else { return Ok(false) };
     let scope = ObjectScope { attributes: &object.attributes, now: cx.now, config: cx.config, tx: None };
@@ -151,26 +214,26 @@ pub(crate) fn is_privileged(cx: &SyncCx, connector: &ConnectorConfig, object: &S
     }
 }
 
-fn project(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Option<MeshId>> {
+fn project(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Resolved> {
     let Some(projection) = &connector.projection else {
         if object.link != Link::Unjoined {
             tx.set_staged_link(object.id, &Link::Unjoined)?;
         }
-        return Ok(None);
+        return Ok(Resolved::Nothing);
     };
     if let Some(when) = &projection.when {
         let scope = ObjectScope { attributes: &object.attributes, now: cx.now, config: cx.config, tx: None };
         match when.eval(&scope) {
             Ok(X::Bool(true)) => {}
-            Ok(X::Bool(false) | X::Null) => return Ok(None),
+            Ok(X::Bool(false) | X::Null) => return Ok(Resolved::Nothing),
             Ok(other) => return Err(ObjectProblem::Rule(format!("connectors.{}.projection.when must give true or false, not {}", connector.name, other.type_name()))),
             Err(e) => return Err(ObjectProblem::Rule(format!("connectors.{}.projection.when: {e}", connector.name))),
         }
     }
-    let mesh_id = create_mesh_from(cx, tx, connector, object)?;
-    tx.set_staged_link(object.id, &Link::Joined { mesh_id, how: LinkKind::Projected })?;
+    let mesh = create_mesh_from(cx, tx, connector, object)?;
+    tx.set_staged_link(object.id, &Link::Joined { mesh_id: mesh.id, how: LinkKind::Projected })?;
     cx.stats.projected += 1;
-    Ok(Some(mesh_id))
+    Ok(Resolved::Projected(mesh))
 }
 
 /// The source object is gone (a complete import did not see it, or a delta said so).
@@ -188,7 +251,6 @@ fn source_deleted(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig,
         delete_mesh_object(cx, tx, mesh_id)
     } else {
         cx.stats.disconnects += 1;
-        recompute_mesh(cx, tx, mesh_id)?;
-        provision_all_targets(cx, tx, mesh_id)
+        recompute_and_provision(cx, tx, mesh_id).map(drop)
     }
 }

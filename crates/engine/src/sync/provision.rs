@@ -20,18 +20,16 @@ use super::scope::{ObjectScope, from_expr, outbound, FlowValue};
 use super::{ObjectProblem, ObjectResult, SyncCx};
 
 /// Evaluates provisioning of one mesh object into every target connector of its type.
-pub(crate) fn provision_all_targets(cx: &mut SyncCx, tx: &mut dyn Tx, id: MeshId) -> ObjectResult<()> {
-    let Some(mesh) = tx.mesh_by_id(id)? else { return Ok(()) };
-    let linked = tx.staged_for_mesh(id)?;
+pub(crate) fn provision_all_targets(cx: &mut SyncCx, tx: &mut dyn Tx, mesh: &MeshObject, linked: &[StagedObject]) -> ObjectResult<()> {
     let config = cx.config;
     for target in config.targets_for(&mesh.object_type) {
         let Some(rules) = &target.provisioning else { continue };
         let existing = linked.iter().find(|s| s.connector == target.name);
-        let in_scope = in_scope(cx, tx, target, rules, &mesh)?;
+        let in_scope = in_scope(cx, tx, target, rules, mesh)?;
         match (in_scope, existing) {
-            (true, None) => provision_new(cx, tx, target, rules, &mesh)?,
-            (true, Some(object)) => update_existing(cx, tx, target, rules, &mesh, object)?,
-            (false, Some(object)) => deprovision_target(cx, tx, target, object, Some(&mesh))?,
+            (true, None) => provision_new(cx, tx, target, rules, mesh)?,
+            (true, Some(object)) => update_existing(cx, tx, target, rules, mesh, object)?,
+            (false, Some(object)) => deprovision_target(cx, tx, target, object, Some(mesh))?,
             (false, None) => {}
         }
     }

@@ -66,30 +66,63 @@ value = "login"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c06_join_keys_are_normalised_and_the_original_case_is_exported() {
     on_every_backend(async |env| {
-        env.write("hr.csv", "employeeId,mail,login\n1001,Jane.Doe@Example.TEST,jdoe\n");
-        env.write("ad.csv", "objectGUID,mail,title\nG1,jane.doe@example.test,Engineer\n");
+        env.write(
+            "hr.csv",
+            "employeeId,mail,login\n1001,Jane.Doe@Example.TEST,jdoe\n",
+        );
+        env.write(
+            "ad.csv",
+            "objectGUID,mail,title\nG1,jane.doe@example.test,Engineer\n",
+        );
         env.write("app1.csv", "appId,login\nA1,\" jdoe\"\n");
         env.write("app2.csv", "appId,login\nB1,\"jdoe \"\n");
         let engine = env.engine(&c06_config());
         for connector in ["hr", "ad", "app1", "app2"] {
-            assert_status(&run(&engine, connector, FullImport).await, RunStatus::Completed);
+            assert_status(
+                &run(&engine, connector, FullImport).await,
+                RunStatus::Completed,
+            );
         }
         for connector in ["hr", "ad", "app1", "app2"] {
-            assert_status(&run(&engine, connector, FullSync).await, RunStatus::Completed);
+            assert_status(
+                &run(&engine, connector, FullSync).await,
+                RunStatus::Completed,
+            );
         }
-        assert_eq!(mesh_count(env).await, 1, "HR 1001 and every other source are one identity");
+        assert_eq!(
+            mesh_count(env).await,
+            1,
+            "HR 1001 and every other source are one identity"
+        );
         let person = mesh_where(env, "employeeId", "1001").await;
         for (connector, anchor) in [("ad", "G1"), ("app1", "A1"), ("app2", "B1")] {
             let object = staged_by_anchor(env, connector, anchor).await.unwrap();
-            assert_eq!(object.link, Link::Joined { mesh_id: person.id, how: LinkKind::Joined }, "{connector} {anchor}");
+            assert_eq!(
+                object.link,
+                Link::Joined {
+                    mesh_id: person.id,
+                    how: LinkKind::Joined
+                },
+                "{connector} {anchor}"
+            );
         }
-        assert_eq!(text(&person, "mail").as_deref(), Some("Jane.Doe@Example.TEST"), "the source's case is kept");
+        assert_eq!(
+            text(&person, "mail").as_deref(),
+            Some("Jane.Doe@Example.TEST"),
+            "the source's case is kept"
+        );
         assert_eq!(text(&person, "title").as_deref(), Some("Engineer"));
 
-        assert_status(&run(&engine, "directory", Export).await, RunStatus::Completed);
+        assert_status(
+            &run(&engine, "directory", Export).await,
+            RunStatus::Completed,
+        );
         let rows = read_csv(&env.path().join("directory.csv"));
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0]["mail"], "Jane.Doe@Example.TEST", "the export is not rewritten to the join key");
+        assert_eq!(
+            rows[0]["mail"], "Jane.Doe@Example.TEST",
+            "the export is not rewritten to the join key"
+        );
     })
     .await;
 }
@@ -97,12 +130,19 @@ async fn c06_join_keys_are_normalised_and_the_original_case_is_exported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c06_unique_mesh_attribute_refuses_case_variants() {
     on_every_backend(async |env| {
-        env.write("hr.csv", "employeeId,mail,login\n1001,a@example.test,Jdoe\n1002,b@example.test,jdoe\n");
+        env.write(
+            "hr.csv",
+            "employeeId,mail,login\n1001,a@example.test,Jdoe\n1002,b@example.test,jdoe\n",
+        );
         let engine = env.engine(&c06_config());
         run(&engine, "hr", FullImport).await;
         let sync = run(&engine, "hr", FullSync).await;
         assert_status(&sync, RunStatus::CompletedWithErrors);
-        assert_eq!((sync.stats.projected, sync.stats.errors), (1, 1), "{sync:#?}");
+        assert_eq!(
+            (sync.stats.projected, sync.stats.errors),
+            (1, 1),
+            "{sync:#?}"
+        );
         assert_eq!(mesh_count(env).await, 1, "Jdoe and jdoe never coexist");
         let errors = run_errors(env, sync.run_id).await;
         assert_eq!(errors.len(), 1, "{errors:#?}");
@@ -152,6 +192,8 @@ async fn c44_ambiguous_join_stops_and_does_not_flap() {
             let error = errors.iter().find(|e| e.object.contains(anchor)).unwrap_or_else(|| panic!("{anchor} is not flagged: {errors:#?}"));
             assert!(error.message.contains("ambiguous"), "{error:?}");
             assert!(error.message.contains(&before.id.to_string()), "the candidates are listed: {error:?}");
+            let rival = if anchor == "G1" { "G2" } else { "G1" };
+            assert!(error.message.contains(rival), "the other candidate is named: {error:?}");
         }
         for anchor in ["G1", "G2"] {
             let object = staged_by_anchor(env, "ad", anchor).await.unwrap();
@@ -167,6 +209,18 @@ async fn c44_ambiguous_join_stops_and_does_not_flap() {
         assert_eq!(mesh_where(env, "employeeId", "1001").await, after, "a second run makes zero changes");
         assert_eq!(audit(env).await.len(), audit_before, "no flapping: nothing is audited again");
         assert!(all_exports(env, "directory").await.is_empty());
+
+        // once the duplicate is fixed in the source, normal flow resumes in one full sync
+        env.write(
+            "ad.csv",
+            "objectGUID,sAMAccountName,mail,title\nG1,jdoe,jane@example.test,Admin\nG2,jdoe-adm,jdoe-adm@example.test,Analyst\n",
+        );
+        run(&engine, "ad", FullImport).await;
+        let resolved = run(&engine, "ad", FullSync).await;
+        assert_eq!((resolved.stats.joined, resolved.stats.ambiguous), (1, 0), "{resolved:#?}");
+        let g1 = staged_by_anchor(env, "ad", "G1").await.unwrap();
+        assert_eq!(g1.link, Link::Joined { mesh_id: before.id, how: LinkKind::Joined });
+        assert_eq!(text(&mesh_where(env, "employeeId", "1001").await, "title").as_deref(), Some("Admin"));
     })
     .await;
 }
@@ -193,7 +247,11 @@ displayName = "displayName"
 "#
         )
     };
-    format!("{MESH}{HR}{}{}", target("cloud", r#"adopt = "auto""#), target("cloud2", ""))
+    format!(
+        "{MESH}{HR}{}{}",
+        target("cloud", r#"adopt = "auto""#),
+        target("cloud2", "")
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

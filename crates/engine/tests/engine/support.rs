@@ -16,7 +16,9 @@ use identitymesh_testkit::{TestEnv, backends};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use identitymesh_domain::run::RunProfile::{DeltaImport, DeltaSync, Export, FullImport, FullSync};
+pub use identitymesh_domain::run::RunProfile::{
+    DeltaImport, DeltaSync, Export, FullImport, FullSync,
+};
 
 /// Runs `test` once per backend, each time on a fresh environment.
 pub async fn on_every_backend(test: impl AsyncFn(&TestEnv)) {
@@ -33,9 +35,18 @@ pub fn cn(name: &str) -> ConnectorName {
     ConnectorName::parse(name).unwrap()
 }
 
+/// The environment's clock time.
+pub fn now(env: &TestEnv) -> chrono::DateTime<chrono::Utc> {
+    use identitymesh_engine::Clock;
+    env.clock.now()
+}
+
 /// Run options of an operator called `test`.
 pub fn opts() -> RunOptions {
-    RunOptions { actor: "cli:test".into(), ..RunOptions::default() }
+    RunOptions {
+        actor: "cli:test".into(),
+        ..RunOptions::default()
+    }
 }
 
 /// Runs one profile with default options; an engine error fails the test.
@@ -44,8 +55,16 @@ pub async fn run(engine: &Engine, connector: &str, profile: RunProfile) -> RunRe
 }
 
 /// Runs one profile with the given options; an engine error fails the test.
-pub async fn run_with(engine: &Engine, connector: &str, profile: RunProfile, options: &RunOptions) -> RunReport {
-    engine.run(connector, profile, options).await.unwrap_or_else(|e| panic!("{connector} {profile}: {e}"))
+pub async fn run_with(
+    engine: &Engine,
+    connector: &str,
+    profile: RunProfile,
+    options: &RunOptions,
+) -> RunReport {
+    engine
+        .run(connector, profile, options)
+        .await
+        .unwrap_or_else(|e| panic!("{connector} {profile}: {e}"))
 }
 
 /// Runs the steps in order and returns their reports.
@@ -59,12 +78,18 @@ pub async fn run_steps(engine: &Engine, steps: &[(&str, RunProfile)]) -> Vec<Run
 
 /// Every mesh object, in id order.
 pub async fn mesh_objects(env: &TestEnv) -> Vec<MeshObject> {
-    env.store.run_blocking(|tx| tx.mesh_page(None, 0, 100_000)).await.unwrap()
+    env.store
+        .run_blocking(|tx| tx.mesh_page(None, 0, 100_000))
+        .await
+        .unwrap()
 }
 
 /// How many mesh objects exist.
 pub async fn mesh_count(env: &TestEnv) -> u64 {
-    env.store.run_blocking(|tx| tx.count_mesh(None)).await.unwrap()
+    env.store
+        .run_blocking(|tx| tx.count_mesh(None))
+        .await
+        .unwrap()
 }
 
 /// The mesh object whose `attribute` has the text `value`.
@@ -83,50 +108,95 @@ pub fn text(mesh: &MeshObject, attribute: &str) -> Option<String> {
 /// Every staged object of a connector, in id order.
 pub async fn staged(env: &TestEnv, connector: &str) -> Vec<StagedObject> {
     let name = cn(connector);
-    env.store.run_blocking(move |tx| tx.staged_page(&name, StagedFilter::All, 0, 100_000)).await.unwrap()
+    env.store
+        .run_blocking(move |tx| tx.staged_page(&name, StagedFilter::All, 0, 100_000))
+        .await
+        .unwrap()
 }
 
 /// One staged object by anchor.
-pub async fn staged_by_anchor(env: &TestEnv, connector: &str, anchor: &str) -> Option<StagedObject> {
+pub async fn staged_by_anchor(
+    env: &TestEnv,
+    connector: &str,
+    anchor: &str,
+) -> Option<StagedObject> {
     let (name, anchor) = (cn(connector), Anchor::parse(anchor).unwrap());
-    env.store.run_blocking(move |tx| tx.staged_by_anchor(&name, &anchor)).await.unwrap()
+    env.store
+        .run_blocking(move |tx| tx.staged_by_anchor(&name, &anchor))
+        .await
+        .unwrap()
 }
 
 /// A connector's exports in the given states, in queue order.
 pub async fn exports(env: &TestEnv, connector: &str, states: &[ExportState]) -> Vec<ExportItem> {
     let (name, states) = (cn(connector), states.to_vec());
-    env.store.run_blocking(move |tx| tx.export_page(&name, &states, 0, 100_000)).await.unwrap()
+    env.store
+        .run_blocking(move |tx| tx.export_page(&name, &states, 0, 100_000))
+        .await
+        .unwrap()
 }
 
 /// Every export of a connector, whatever its state.
 pub async fn all_exports(env: &TestEnv, connector: &str) -> Vec<ExportItem> {
-    exports(env, connector, &[ExportState::Pending, ExportState::Held, ExportState::Failed, ExportState::DeadLetter]).await
+    exports(
+        env,
+        connector,
+        &[
+            ExportState::Pending,
+            ExportState::Held,
+            ExportState::Failed,
+            ExportState::DeadLetter,
+        ],
+    )
+    .await
 }
 
 /// Every audit record, newest first.
 pub async fn audit(env: &TestEnv) -> Vec<AuditRecord> {
-    env.store.run_blocking(|tx| tx.audit(&AuditFilter { limit: 100_000, ..AuditFilter::default() })).await.unwrap()
+    env.store
+        .run_blocking(|tx| {
+            tx.audit(&AuditFilter {
+                limit: 100_000,
+                ..AuditFilter::default()
+            })
+        })
+        .await
+        .unwrap()
 }
 
 /// The audit records of one action.
 pub async fn audit_of(env: &TestEnv, action: &str) -> Vec<AuditRecord> {
-    audit(env).await.into_iter().filter(|a| a.record.action == action).collect()
+    audit(env)
+        .await
+        .into_iter()
+        .filter(|a| a.record.action == action)
+        .collect()
 }
 
 /// Every stored error of a run.
 pub async fn run_errors(env: &TestEnv, run_id: i64) -> Vec<ObjectError> {
-    env.store.run_blocking(move |tx| tx.run_errors(run_id, 100_000)).await.unwrap()
+    env.store
+        .run_blocking(move |tx| tx.run_errors(run_id, 100_000))
+        .await
+        .unwrap()
 }
 
 /// The stored run record.
 pub async fn run_record(env: &TestEnv, run_id: i64) -> RunRecord {
-    env.store.run_blocking(move |tx| tx.run(run_id)).await.unwrap().unwrap()
+    env.store
+        .run_blocking(move |tx| tx.run(run_id))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// The stored watermark text of a connector.
 pub async fn watermark(env: &TestEnv, connector: &str, kind: WatermarkKind) -> Option<String> {
     let name = cn(connector);
-    env.store.run_blocking(move |tx| tx.watermark(&name, kind)).await.unwrap()
+    env.store
+        .run_blocking(move |tx| tx.watermark(&name, kind))
+        .await
+        .unwrap()
 }
 
 /// The rows of a CSV file as column → value maps (via the connector's own strict reader).
@@ -143,13 +213,20 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
 
 /// The rows of a CSV file keyed by one column.
 pub fn read_csv_by(path: &Path, key: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    read_csv(path).into_iter().map(|row| (row[key].clone(), row)).collect()
+    read_csv(path)
+        .into_iter()
+        .map(|row| (row[key].clone(), row))
+        .collect()
 }
 
 /// Asserts that a report has the status, printing the report otherwise.
 #[track_caller]
 pub fn assert_status(report: &RunReport, status: identitymesh_domain::run::RunStatus) {
-    assert_eq!(report.status, status, "{} {}: {report:#?}", report.connector, report.profile);
+    assert_eq!(
+        report.status, status,
+        "{} {}: {report:#?}",
+        report.connector, report.profile
+    );
 }
 
 // ---------------------------------------------------------------- configurations
@@ -234,7 +311,10 @@ pub fn hr_directory() -> String {
 
 /// One HR row for person `i` (employee id 1000 + i).
 pub fn hr_row(i: u32, department: &str, status: &str) -> String {
-    format!("{},Person {i},person{i}@example.test,{department},{status}", 1000 + i)
+    format!(
+        "{},Person {i},person{i}@example.test,{department},{status}",
+        1000 + i
+    )
 }
 
 /// An HR file of people `1..=n`; `status(i)` gives each one's status.
@@ -250,7 +330,12 @@ pub fn hr_file(n: u32, status: impl Fn(u32) -> &'static str) -> String {
 
 /// Imports and syncs HR, then exports the directory: the state after a first cycle.
 pub async fn provision_directory(engine: &Engine) {
-    for report in run_steps(engine, &[("hr", FullImport), ("hr", FullSync), ("directory", Export)]).await {
+    for report in run_steps(
+        engine,
+        &[("hr", FullImport), ("hr", FullSync), ("directory", Export)],
+    )
+    .await
+    {
         assert_status(&report, identitymesh_domain::run::RunStatus::Completed);
     }
 }

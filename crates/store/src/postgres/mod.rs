@@ -17,6 +17,7 @@ mod leases;
 mod mesh;
 mod records;
 mod runs;
+mod secrets;
 mod staged;
 mod tx;
 

@@ -16,10 +16,13 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::BTreeMap;
 use tokio::runtime::Handle;
 
-use super::{db, exports, leases, mesh, records, runs, staged};
+use super::{db, exports, leases, mesh, records, runs, secrets, staged};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
+};
+use crate::secret_rows::{
+    KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
 
 /// An open PostgreSQL transaction.
@@ -504,5 +507,61 @@ impl Tx for PgTx {
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
         let (h, c) = self.parts()?;
         h.block_on(leases::take_run_request(c, id))
+    }
+
+    // ---- secrets and keys (issue 3) ----
+    fn put_secret(&mut self, secret: &StoredSecret) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::put_secret(c, secret))
+    }
+    fn secret(&mut self, name: &str) -> StoreResult<Option<StoredSecret>> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::secret(c, name))
+    }
+    fn secret_infos(&mut self) -> StoreResult<Vec<SecretInfo>> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::secret_infos(c))
+    }
+    fn delete_secret(&mut self, name: &str) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::delete_secret(c, name))
+    }
+    fn touch_secret(&mut self, name: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::touch_secret(c, name, at))
+    }
+    fn wrapped_keys(&mut self) -> StoreResult<Vec<WrappedKeyRow>> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::wrapped_keys(c))
+    }
+    fn replace_wrapped_key(
+        &mut self,
+        kind: WrappedKind,
+        id: &str,
+        kek_id: &str,
+        wrapped_key: &[u8],
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::replace_wrapped_key(c, kind, id, kek_id, wrapped_key))
+    }
+    fn put_protection_key(&mut self, key: &StoredProtectionKey) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::put_protection_key(c, key))
+    }
+    fn protection_keys(&mut self) -> StoreResult<Vec<StoredProtectionKey>> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::protection_keys(c))
+    }
+    fn delete_expired_protection_keys(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::delete_expired_protection_keys(c, before))
+    }
+    fn key_settings(&mut self) -> StoreResult<Option<KeySettings>> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::key_settings(c))
+    }
+    fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(secrets::set_key_settings(c, settings))
     }
 }

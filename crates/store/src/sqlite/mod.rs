@@ -19,6 +19,7 @@ mod leases;
 mod mesh;
 mod records;
 mod runs;
+mod secrets;
 mod staged;
 mod tx;
 
@@ -67,6 +68,9 @@ impl SqliteBackend {
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
+            // a larger page cache keeps the hot indexes of a million-object sync in memory
+            .and_then(|()| conn.pragma_update(None, "cache_size", -65_536))
+            .and_then(|()| conn.pragma_update(None, "temp_store", "MEMORY"))
             .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
             .map_err(|e| connect_error(e.to_string()))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

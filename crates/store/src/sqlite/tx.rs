@@ -15,10 +15,13 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
-use super::{db, exports, leases, mesh, records, runs, staged};
+use super::{db, exports, leases, mesh, records, runs, secrets, staged};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
+};
+use crate::secret_rows::{
+    KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
 
 /// An open SQLite transaction.
@@ -420,5 +423,49 @@ impl Tx for SqliteTx<'_> {
     }
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
         leases::take_run_request(&self.conn, id)
+    }
+
+    // ---- secrets and keys (issue 3) ----
+    fn put_secret(&mut self, secret: &StoredSecret) -> StoreResult<()> {
+        secrets::put_secret(&self.conn, secret)
+    }
+    fn secret(&mut self, name: &str) -> StoreResult<Option<StoredSecret>> {
+        secrets::secret(&self.conn, name)
+    }
+    fn secret_infos(&mut self) -> StoreResult<Vec<SecretInfo>> {
+        secrets::secret_infos(&self.conn)
+    }
+    fn delete_secret(&mut self, name: &str) -> StoreResult<bool> {
+        secrets::delete_secret(&self.conn, name)
+    }
+    fn touch_secret(&mut self, name: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        secrets::touch_secret(&self.conn, name, at)
+    }
+    fn wrapped_keys(&mut self) -> StoreResult<Vec<WrappedKeyRow>> {
+        secrets::wrapped_keys(&self.conn)
+    }
+    fn replace_wrapped_key(
+        &mut self,
+        kind: WrappedKind,
+        id: &str,
+        kek_id: &str,
+        wrapped_key: &[u8],
+    ) -> StoreResult<()> {
+        secrets::replace_wrapped_key(&self.conn, kind, id, kek_id, wrapped_key)
+    }
+    fn put_protection_key(&mut self, key: &StoredProtectionKey) -> StoreResult<()> {
+        secrets::put_protection_key(&self.conn, key)
+    }
+    fn protection_keys(&mut self) -> StoreResult<Vec<StoredProtectionKey>> {
+        secrets::protection_keys(&self.conn)
+    }
+    fn delete_expired_protection_keys(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+        secrets::delete_expired_protection_keys(&self.conn, before)
+    }
+    fn key_settings(&mut self) -> StoreResult<Option<KeySettings>> {
+        secrets::key_settings(&self.conn)
+    }
+    fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()> {
+        secrets::set_key_settings(&self.conn, settings)
     }
 }
