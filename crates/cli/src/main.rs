@@ -48,8 +48,16 @@ pub enum Command {
     Serve(commands::serve::Args),
     /// The Sync Engine alone (same as serve until the Admin API joins serve).
     Engine(commands::serve::Args),
+    /// Approve or reject taking over an existing target object that matched a mesh object.
+    Adopt(commands::adopt::Args),
     /// Benchmark: N synthetic persons through full import, full sync and export; one JSON line per phase.
     Bench(commands::bench::Args),
+    /// Connector secrets and key ceremonies: set, list, delete, check, export-key, import-key, rotate, use-shared-key.
+    #[command(subcommand)]
+    Secrets(commands::secrets::SecretsCommand),
+    /// The license: show, install FILE, verify [FILE].
+    #[command(subcommand)]
+    License(commands::license::LicenseCommand),
 }
 
 fn main() -> ExitCode {

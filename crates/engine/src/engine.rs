@@ -92,6 +92,11 @@ impl Engine {
         &self.store
     }
 
+    /// The current time by the engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     fn connector(&self, name: &str) -> Result<ConnectorConfig, EngineError> {
         self.config.connector(name).cloned().ok_or_else(|| EngineError::UnknownConnector(name.to_owned()))
     }

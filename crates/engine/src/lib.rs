@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod adoption;
 mod clock;
 mod engine;
 mod error;
@@ -21,6 +22,7 @@ mod import;
 mod report;
 mod sync;
 
+pub use adoption::AdoptionVerdict;
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, RunOptions};
 pub use error::EngineError;

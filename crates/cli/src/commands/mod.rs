@@ -1,9 +1,12 @@
 //! The subcommands, one module each.
 
+pub mod adopt;
 pub mod bench;
 pub mod config;
+pub mod license;
 pub mod quickstart;
 pub mod run;
+pub mod secrets;
 pub mod serve;
 
 use anyhow::Result;
@@ -28,5 +31,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Config(cmd) => config::run(&ctx, cmd).await,
         Command::Serve(args) | Command::Engine(args) => serve::run(&ctx, args).await,
         Command::Bench(args) => bench::run(&ctx, args).await,
+        Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
+        Command::License(cmd) => license::run(&ctx, cmd).await,
+        Command::Adopt(args) => adopt::run(&ctx, args).await,
     }
 }
