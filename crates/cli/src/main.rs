@@ -7,6 +7,7 @@
 mod commands;
 mod context;
 mod output;
+mod progress;
 mod sample;
 
 use clap::{Parser, Subcommand};

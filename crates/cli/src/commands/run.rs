@@ -53,7 +53,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         anyhow::bail!("--approve-held and --reject-held go with the export profile");
     }
     let store = ctx.store(false).await?;
-    let engine = ctx.engine(&store).await?;
+    let (engine, bar) = crate::progress::attach(ctx.engine(&store).await?);
     let options = RunOptions {
         simulate: args.simulate,
         allow_shrink: args.allow_shrink,
@@ -61,7 +61,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         reject_held: args.reject_held,
         actor: cli_actor(),
     };
-    match engine.run(&args.connector, args.profile, &options).await {
+    let result = engine.run(&args.connector, args.profile, &options).await;
+    crate::progress::finish(bar);
+    match result {
         Ok(report) => {
             if args.json {
                 println!("{}", serde_json::to_string(&report)?);
@@ -80,9 +82,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 
 pub async fn cycle(ctx: &Ctx, args: CycleArgs) -> Result<u8> {
     let store = ctx.store(false).await?;
-    let engine = ctx.engine(&store).await?;
+    let (engine, bar) = crate::progress::attach(ctx.engine(&store).await?);
     let options = RunOptions { allow_shrink: args.allow_shrink, actor: cli_actor(), ..RunOptions::default() };
-    let report = engine.run_cycle(&args.name, &options).await?;
+    let report = engine.run_cycle(&args.name, &options).await;
+    crate::progress::finish(bar);
+    let report = report?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
