@@ -42,7 +42,10 @@ fn new_issuer(path: &str) -> Result<(), String> {
     let private = SecretString::new(B64.encode(key.to_bytes()));
     writeln!(file, "{}", private.expose()).map_err(|e| format!("{path}: {e}"))?;
     println!("{}", B64.encode(key.verifying_key().as_bytes()));
-    eprintln!("issuer key id {} written to {path}", issuer_id(&key.verifying_key()));
+    eprintln!(
+        "issuer key id {} written to {path}",
+        issuer_id(&key.verifying_key())
+    );
     Ok(())
 }
 

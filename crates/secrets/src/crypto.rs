@@ -46,7 +46,13 @@ fn cipher(key: &[u8]) -> SecretsResult<XChaCha20Poly1305> {
 pub fn seal(key: &[u8], aad: &[u8], plaintext: &[u8]) -> SecretsResult<Vec<u8>> {
     let nonce = random_bytes(NONCE_LEN)?;
     let sealed = cipher(key)?
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| SecretsError::Random("encryption failed".into()))?;
     let mut frame = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
     frame.push(FRAME_V1);
@@ -93,25 +99,47 @@ pub fn aad(context: &str, parts: &[&[u8]]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]
     fn round_trip_and_failures() {
         let key = random_key().unwrap();
         let frame = seal(key.expose(), b"ctx", b"hello").unwrap();
-        assert_eq!(open(key.expose(), b"ctx", &frame, "t").unwrap().expose(), b"hello");
-        assert!(matches!(open(key.expose(), b"other", &frame, "t"), Err(SecretsError::Tampered { .. })));
+        assert_eq!(
+            open(key.expose(), b"ctx", &frame, "t").unwrap().expose(),
+            b"hello"
+        );
+        assert!(matches!(
+            open(key.expose(), b"other", &frame, "t"),
+            Err(SecretsError::Tampered { .. })
+        ));
         let other = random_key().unwrap();
-        assert!(matches!(open(other.expose(), b"ctx", &frame, "t"), Err(SecretsError::Tampered { .. })));
+        assert!(matches!(
+            open(other.expose(), b"ctx", &frame, "t"),
+            Err(SecretsError::Tampered { .. })
+        ));
         let mut flipped = frame.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert!(matches!(open(key.expose(), b"ctx", &flipped, "t"), Err(SecretsError::Tampered { .. })));
-        assert!(matches!(open(key.expose(), b"ctx", &frame[..10], "t"), Err(SecretsError::Damaged { .. })));
-        assert!(matches!(open(key.expose(), b"ctx", &frame[..frame.len() - 1], "t"), Err(SecretsError::Tampered { .. })));
+        assert!(matches!(
+            open(key.expose(), b"ctx", &flipped, "t"),
+            Err(SecretsError::Tampered { .. })
+        ));
+        assert!(matches!(
+            open(key.expose(), b"ctx", &frame[..10], "t"),
+            Err(SecretsError::Damaged { .. })
+        ));
+        assert!(matches!(
+            open(key.expose(), b"ctx", &frame[..frame.len() - 1], "t"),
+            Err(SecretsError::Tampered { .. })
+        ));
         let mut version = frame;
         version[0] = 9;
-        assert!(matches!(open(key.expose(), b"ctx", &version, "t"), Err(SecretsError::Damaged { .. })));
+        assert!(matches!(
+            open(key.expose(), b"ctx", &version, "t"),
+            Err(SecretsError::Damaged { .. })
+        ));
     }
 
     #[test]

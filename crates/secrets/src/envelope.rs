@@ -79,20 +79,33 @@ pub struct SealedSecret {
 fn wrap_aad(kek_id: &str, record: &Record<'_>) -> Vec<u8> {
     aad(
         "identitymesh wrapped key v1",
-        &[kek_id.as_bytes(), record.kind().as_bytes(), record.id().as_bytes()],
+        &[
+            kek_id.as_bytes(),
+            record.kind().as_bytes(),
+            record.id().as_bytes(),
+        ],
     )
 }
 
 fn value_aad(label: &SecretLabel<'_>) -> Vec<u8> {
     aad(
         "identitymesh secret value v1",
-        &[label.name.as_bytes(), label.purpose.as_bytes(), &label.version.to_be_bytes()],
+        &[
+            label.name.as_bytes(),
+            label.purpose.as_bytes(),
+            &label.version.to_be_bytes(),
+        ],
     )
 }
 
 impl KeySet {
     /// Wraps `key` for `record` under the KEK `kek_id`.
-    pub fn wrap(&self, kek_id: &str, record: &Record<'_>, key: &SecretBytes) -> SecretsResult<WrappedKey> {
+    pub fn wrap(
+        &self,
+        kek_id: &str,
+        record: &Record<'_>,
+        key: &SecretBytes,
+    ) -> SecretsResult<WrappedKey> {
         let kek = self.require(kek_id, &record.to_string())?;
         let blob = seal(kek.material(), &wrap_aad(kek_id, record), key.expose())?;
         Ok(WrappedKey {
@@ -102,20 +115,39 @@ impl KeySet {
     }
 
     /// Unwraps a key of `record`: an error names a missing KEK, or says the blob was altered.
-    pub fn unwrap_key(&self, record: &Record<'_>, wrapped: &WrappedKey) -> SecretsResult<SecretBytes> {
+    pub fn unwrap_key(
+        &self,
+        record: &Record<'_>,
+        wrapped: &WrappedKey,
+    ) -> SecretsResult<SecretBytes> {
         let name = record.to_string();
         let kek = self.require(&wrapped.kek_id, &name)?;
-        open(kek.material(), &wrap_aad(&wrapped.kek_id, record), &wrapped.blob, &name)
+        open(
+            kek.material(),
+            &wrap_aad(&wrapped.kek_id, record),
+            &wrapped.blob,
+            &name,
+        )
     }
 
     /// Rewraps a key of `record` under the KEK `to_kek` (a no-op copy when already there).
-    pub fn rewrap(&self, record: &Record<'_>, wrapped: &WrappedKey, to_kek: &str) -> SecretsResult<WrappedKey> {
+    pub fn rewrap(
+        &self,
+        record: &Record<'_>,
+        wrapped: &WrappedKey,
+        to_kek: &str,
+    ) -> SecretsResult<WrappedKey> {
         let key = self.unwrap_key(record, wrapped)?;
         self.wrap(to_kek, record, &key)
     }
 
     /// Seals a secret value under a fresh data key wrapped by the KEK `kek_id`.
-    pub fn seal_secret(&self, kek_id: &str, label: &SecretLabel<'_>, value: &[u8]) -> SecretsResult<SealedSecret> {
+    pub fn seal_secret(
+        &self,
+        kek_id: &str,
+        label: &SecretLabel<'_>,
+        value: &[u8],
+    ) -> SecretsResult<SealedSecret> {
         let data_key = random_key()?;
         let key = self.wrap(kek_id, &Record::Secret(label.name), &data_key)?;
         let ciphertext = seal(data_key.expose(), &value_aad(label), value)?;
@@ -123,15 +155,25 @@ impl KeySet {
     }
 
     /// Opens a sealed secret value.
-    pub fn open_secret(&self, label: &SecretLabel<'_>, sealed: &SealedSecret) -> SecretsResult<SecretBytes> {
+    pub fn open_secret(
+        &self,
+        label: &SecretLabel<'_>,
+        sealed: &SealedSecret,
+    ) -> SecretsResult<SecretBytes> {
         let record = Record::Secret(label.name);
         let data_key = self.unwrap_key(&record, &sealed.key)?;
-        open(data_key.expose(), &value_aad(label), &sealed.ciphertext, &record.to_string())
+        open(
+            data_key.expose(),
+            &value_aad(label),
+            &sealed.ciphertext,
+            &record.to_string(),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::error::SecretsError;
     use crate::kek::Kek;
@@ -156,39 +198,60 @@ mod tests {
         let host = keys.host_id().as_str().to_owned();
         let sealed = keys.seal_secret(&host, &label(1), VALUE).unwrap();
         assert_eq!(sealed.key.kek_id, host);
-        assert_eq!(keys.open_secret(&label(1), &sealed).unwrap().expose(), VALUE);
+        assert_eq!(
+            keys.open_secret(&label(1), &sealed).unwrap().expose(),
+            VALUE
+        );
         assert!(!format!("{sealed:?}").contains("Tr1cky"));
     }
 
     #[test]
     fn wrong_key_names_the_missing_key() {
         let a = keys();
-        let sealed = a.seal_secret(a.host_id().as_str(), &label(1), VALUE).unwrap();
+        let sealed = a
+            .seal_secret(a.host_id().as_str(), &label(1), VALUE)
+            .unwrap();
         let err = keys().open_secret(&label(1), &sealed).unwrap_err();
         assert!(matches!(err, SecretsError::MissingKey { .. }));
         let shown = err.to_string();
-        assert!(shown.contains(a.host_id().as_str()) && shown.contains("ldap-bind"), "{shown}");
+        assert!(
+            shown.contains(a.host_id().as_str()) && shown.contains("ldap-bind"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn a_different_key_under_the_same_id_fails_authentication() {
         let a = keys();
-        let mut sealed = a.seal_secret(a.host_id().as_str(), &label(1), VALUE).unwrap();
+        let mut sealed = a
+            .seal_secret(a.host_id().as_str(), &label(1), VALUE)
+            .unwrap();
         let b = keys();
         sealed.key.kek_id = b.host_id().to_string();
-        assert!(matches!(b.open_secret(&label(1), &sealed), Err(SecretsError::Tampered { .. })));
+        assert!(matches!(
+            b.open_secret(&label(1), &sealed),
+            Err(SecretsError::Tampered { .. })
+        ));
     }
 
     #[test]
     fn corrupted_or_truncated_blobs_are_clear_errors() {
         let keys = keys();
-        let sealed = keys.seal_secret(keys.host_id().as_str(), &label(1), VALUE).unwrap();
+        let sealed = keys
+            .seal_secret(keys.host_id().as_str(), &label(1), VALUE)
+            .unwrap();
         let mut bad = sealed.clone();
         bad.ciphertext[30] ^= 0x40;
-        assert!(matches!(keys.open_secret(&label(1), &bad), Err(SecretsError::Tampered { .. })));
+        assert!(matches!(
+            keys.open_secret(&label(1), &bad),
+            Err(SecretsError::Tampered { .. })
+        ));
         let mut short = sealed.clone();
         short.ciphertext.truncate(12);
-        assert!(matches!(keys.open_secret(&label(1), &short), Err(SecretsError::Damaged { .. })));
+        assert!(matches!(
+            keys.open_secret(&label(1), &short),
+            Err(SecretsError::Damaged { .. })
+        ));
         let mut wrapped = sealed;
         wrapped.key.blob.truncate(40);
         assert!(keys.open_secret(&label(1), &wrapped).is_err());
@@ -197,11 +260,19 @@ mod tests {
     #[test]
     fn aad_binds_name_purpose_and_version() {
         let keys = keys();
-        let sealed = keys.seal_secret(keys.host_id().as_str(), &label(2), VALUE).unwrap();
+        let sealed = keys
+            .seal_secret(keys.host_id().as_str(), &label(2), VALUE)
+            .unwrap();
         for other in [
             label(1),
-            SecretLabel { purpose: "api", ..label(2) },
-            SecretLabel { name: "other", ..label(2) },
+            SecretLabel {
+                purpose: "api",
+                ..label(2)
+            },
+            SecretLabel {
+                name: "other",
+                ..label(2)
+            },
         ] {
             assert!(keys.open_secret(&other, &sealed).is_err(), "{other:?}");
         }
@@ -213,12 +284,22 @@ mod tests {
         let new = Kek::generate().unwrap();
         let new_id = new.id().to_string();
         keys.insert(new);
-        let sealed = keys.seal_secret(keys.host_id().as_str(), &label(1), VALUE).unwrap();
-        let rewrapped = keys.rewrap(&Record::Secret("ldap-bind"), &sealed.key, &new_id).unwrap();
+        let sealed = keys
+            .seal_secret(keys.host_id().as_str(), &label(1), VALUE)
+            .unwrap();
+        let rewrapped = keys
+            .rewrap(&Record::Secret("ldap-bind"), &sealed.key, &new_id)
+            .unwrap();
         assert_eq!(rewrapped.kek_id, new_id);
-        let moved = SealedSecret { key: rewrapped, ciphertext: sealed.ciphertext };
+        let moved = SealedSecret {
+            key: rewrapped,
+            ciphertext: sealed.ciphertext,
+        };
         assert_eq!(keys.open_secret(&label(1), &moved).unwrap().expose(), VALUE);
         // the wrap is bound to its record: another secret's wrapped key does not open here
-        assert!(keys.unwrap_key(&Record::Secret("other"), &moved.key).is_err());
+        assert!(
+            keys.unwrap_key(&Record::Secret("other"), &moved.key)
+                .is_err()
+        );
     }
 }

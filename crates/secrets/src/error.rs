@@ -42,7 +42,9 @@ pub enum SecretsError {
     },
     /// Authentication failed: the blob was altered, belongs to another record, or the key
     /// with this id is not the key that sealed it.
-    #[error("cannot decrypt {record}: the stored data was altered or damaged (authentication failed)")]
+    #[error(
+        "cannot decrypt {record}: the stored data was altered or damaged (authentication failed)"
+    )]
     Tampered {
         /// Which record.
         record: String,

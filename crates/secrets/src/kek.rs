@@ -76,7 +76,10 @@ impl Kek {
                 message: format!("{} bytes where {KEY_LEN} were expected", key.len()),
             });
         }
-        Ok(Self { id: KeyId::of(key.expose()), key })
+        Ok(Self {
+            id: KeyId::of(key.expose()),
+            key,
+        })
     }
 
     /// The key's id.
@@ -94,7 +97,10 @@ impl Kek {
         check_private(path)?;
         let bytes = fs::read(path).map_err(|e| key_file(path, format!("cannot read it: {e}")))?;
         Self::from_bytes(SecretBytes::new(bytes)).map_err(|_| {
-            key_file(path, format!("it is not a key file (a key file holds exactly {KEY_LEN} bytes)"))
+            key_file(
+                path,
+                format!("it is not a key file (a key file holds exactly {KEY_LEN} bytes)"),
+            )
         })
     }
 
@@ -166,7 +172,8 @@ pub fn check_private(path: &Path) -> SecretsResult<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = fs::metadata(path).map_err(|e| key_file(path, format!("cannot read it: {e}")))?;
+        let meta =
+            fs::metadata(path).map_err(|e| key_file(path, format!("cannot read it: {e}")))?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(SecretsError::KeyFilePermissions {
@@ -314,7 +321,13 @@ impl KeySet {
     pub fn describe(&self) -> String {
         self.ids()
             .iter()
-            .map(|id| if *id == self.host { format!("{id} (host key)") } else { id.to_string() })
+            .map(|id| {
+                if *id == self.host {
+                    format!("{id} (host key)")
+                } else {
+                    id.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -322,6 +335,7 @@ impl KeySet {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]
@@ -336,7 +350,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(keys.host_key_path()).unwrap().permissions().mode();
+            let mode = fs::metadata(keys.host_key_path())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -351,7 +368,10 @@ mod tests {
         let path = keys.host_key_path();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = keys.load().unwrap_err().to_string();
-        assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
+        assert!(
+            err.contains(&format!("chmod 600 {}", path.display())),
+            "{err}"
+        );
     }
 
     #[test]
@@ -374,7 +394,13 @@ mod tests {
         let set = keys.load().unwrap();
         assert_eq!(set.host_id(), new.id());
         assert!(set.get(old.id().as_str()).is_some());
-        let missing = set.require("0000000000000000", "secret 'x'").unwrap_err().to_string();
-        assert!(missing.contains("0000000000000000") && missing.contains("import-key"), "{missing}");
+        let missing = set
+            .require("0000000000000000", "secret 'x'")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("0000000000000000") && missing.contains("import-key"),
+            "{missing}"
+        );
     }
 }

@@ -76,7 +76,11 @@ fn header_aad(key_id: &str, params: &KdfParams, salt: &[u8]) -> Vec<u8> {
     )
 }
 
-fn derive(passphrase: &SecretString, salt: &[u8], params: &KdfParams) -> SecretsResult<Zeroizing<Vec<u8>>> {
+fn derive(
+    passphrase: &SecretString,
+    salt: &[u8],
+    params: &KdfParams,
+) -> SecretsResult<Zeroizing<Vec<u8>>> {
     let argon = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(KEY_LEN))
         .map_err(|e| SecretsError::Passphrase(format!("bad key-derivation parameters: {e}")))?;
     let mut out = Zeroizing::new(vec![0u8; KEY_LEN]);
@@ -87,7 +91,11 @@ fn derive(passphrase: &SecretString, salt: &[u8], params: &KdfParams) -> Secrets
 }
 
 /// Renders `kek` as a passphrase-protected key file.
-pub fn export_key(kek: &Kek, passphrase: &SecretString, params: KdfParams) -> SecretsResult<String> {
+pub fn export_key(
+    kek: &Kek,
+    passphrase: &SecretString,
+    params: KdfParams,
+) -> SecretsResult<String> {
     if passphrase.expose().chars().count() < MIN_PASSPHRASE {
         return Err(SecretsError::Passphrase(format!(
             "use at least {MIN_PASSPHRASE} characters"
@@ -120,10 +128,16 @@ fn parse(text: &str, path: &Path) -> SecretsResult<ExportFile> {
         path: path.to_owned(),
         message,
     };
-    let file: ExportFile = serde_json::from_str(text)
-        .map_err(|_| bad(format!("not an exported key file (expected {KEY_EXPORT_FORMAT})")))?;
+    let file: ExportFile = serde_json::from_str(text).map_err(|_| {
+        bad(format!(
+            "not an exported key file (expected {KEY_EXPORT_FORMAT})"
+        ))
+    })?;
     if file.format != KEY_EXPORT_FORMAT || file.kdf != "argon2id" {
-        return Err(bad(format!("unsupported format '{}' / '{}'", file.format, file.kdf)));
+        return Err(bad(format!(
+            "unsupported format '{}' / '{}'",
+            file.format, file.kdf
+        )));
     }
     let p = &file.params;
     if p.m_cost > MAX_M_COST || p.t_cost == 0 || p.t_cost > 64 || p.p_cost == 0 || p.p_cost > 16 {
@@ -139,11 +153,22 @@ pub fn import_key(text: &str, passphrase: &SecretString, path: &Path) -> Secrets
         path: path.to_owned(),
         message: message.to_owned(),
     };
-    let salt = B64.decode(&file.salt).map_err(|_| bad("the salt is not base64"))?;
-    let sealed = B64.decode(&file.sealed).map_err(|_| bad("the sealed key is not base64"))?;
+    let salt = B64
+        .decode(&file.salt)
+        .map_err(|_| bad("the salt is not base64"))?;
+    let sealed = B64
+        .decode(&file.sealed)
+        .map_err(|_| bad("the sealed key is not base64"))?;
     let key = derive(passphrase, &salt, &file.params)?;
-    let material = open(&key, &header_aad(&file.key_id, &file.params, &salt), &sealed, "the key file")
-        .map_err(|_| SecretsError::WrongPassphrase { path: path.to_owned() })?;
+    let material = open(
+        &key,
+        &header_aad(&file.key_id, &file.params, &salt),
+        &sealed,
+        "the key file",
+    )
+    .map_err(|_| SecretsError::WrongPassphrase {
+        path: path.to_owned(),
+    })?;
     let kek = Kek::from_bytes(material)?;
     if kek.id().as_str() != file.key_id {
         return Err(bad("the key does not match the id the file names"));
@@ -153,6 +178,7 @@ pub fn import_key(text: &str, passphrase: &SecretString, path: &Path) -> Secrets
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn pass(p: &str) -> SecretString {

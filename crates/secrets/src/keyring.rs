@@ -45,9 +45,22 @@ impl fmt::Debug for ProtectionKey {
 
 impl ProtectionKey {
     /// A new random key made at `now`, active from `activates_at`, living `lifetime` after it.
-    pub fn generate(now: DateTime<Utc>, activates_at: DateTime<Utc>, lifetime: Duration) -> SecretsResult<Self> {
-        let id: String = random_bytes(8)?.iter().map(|b| format!("{b:02x}")).collect();
-        Self::from_parts(id, random_key()?, now, activates_at, activates_at + lifetime)
+    pub fn generate(
+        now: DateTime<Utc>,
+        activates_at: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> SecretsResult<Self> {
+        let id: String = random_bytes(8)?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self::from_parts(
+            id,
+            random_key()?,
+            now,
+            activates_at,
+            activates_at + lifetime,
+        )
     }
 
     /// A key from stored parts (its material unwrapped).
@@ -84,7 +97,10 @@ impl ProtectionKey {
 }
 
 fn token_aad(purpose: &str, key_id: &str) -> Vec<u8> {
-    aad("identitymesh protect v1", &[purpose.as_bytes(), key_id.as_bytes()])
+    aad(
+        "identitymesh protect v1",
+        &[purpose.as_bytes(), key_id.as_bytes()],
+    )
 }
 
 /// The keys in use, loaded from the database.
@@ -115,12 +131,22 @@ impl KeyRing {
     /// Whether a new key should be made: none is active at `now`, or the active one expires
     /// within `lead` (make the next one early so every instance sees it before it is needed).
     pub fn needs_rotation(&self, now: DateTime<Utc>, lead: Duration) -> bool {
-        let newest_expiry = self.keys.iter().filter(|k| now < k.expires_at).map(|k| k.expires_at).max();
+        let newest_expiry = self
+            .keys
+            .iter()
+            .filter(|k| now < k.expires_at)
+            .map(|k| k.expires_at)
+            .max();
         self.active_key(now).is_none() || newest_expiry.is_none_or(|e| e - now <= lead)
     }
 
     /// Protects `payload` for `purpose` with the active key.
-    pub fn protect(&self, purpose: &str, payload: &[u8], now: DateTime<Utc>) -> SecretsResult<String> {
+    pub fn protect(
+        &self,
+        purpose: &str,
+        payload: &[u8],
+        now: DateTime<Utc>,
+    ) -> SecretsResult<String> {
         let key = self.active_key(now).ok_or(SecretsError::NoActiveKey)?;
         let frame = seal(key.key.expose(), &token_aad(purpose, &key.id), payload)?;
         Ok(format!("{}.{}", key.id, B64URL.encode(frame)))
@@ -128,25 +154,42 @@ impl KeyRing {
 
     /// The payload of a token minted by [`KeyRing::protect`] for `purpose`, if its key has
     /// not expired at `now`.
-    pub fn unprotect(&self, purpose: &str, token: &str, now: DateTime<Utc>) -> SecretsResult<Vec<u8>> {
-        let (id, body) = token.split_once('.').ok_or(SecretsError::Token("malformed token"))?;
-        let frame = B64URL.decode(body).map_err(|_| SecretsError::Token("malformed token"))?;
+    pub fn unprotect(
+        &self,
+        purpose: &str,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> SecretsResult<Vec<u8>> {
+        let (id, body) = token
+            .split_once('.')
+            .ok_or(SecretsError::Token("malformed token"))?;
+        let frame = B64URL
+            .decode(body)
+            .map_err(|_| SecretsError::Token("malformed token"))?;
         let key = self
             .keys
             .iter()
             .find(|k| k.id == id)
-            .ok_or(SecretsError::Token("minted by a key this ring does not hold"))?;
+            .ok_or(SecretsError::Token(
+                "minted by a key this ring does not hold",
+            ))?;
         if now >= key.expires_at {
             return Err(SecretsError::Token("its key has expired"));
         }
-        open(key.key.expose(), &token_aad(purpose, id), &frame, "a protected token")
-            .map(|p| p.expose().to_vec())
-            .map_err(|_| SecretsError::Token("altered, or minted for another purpose"))
+        open(
+            key.key.expose(),
+            &token_aad(purpose, id),
+            &frame,
+            "a protected token",
+        )
+        .map(|p| p.expose().to_vec())
+        .map_err(|_| SecretsError::Token("altered, or minted for another purpose"))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use chrono::TimeZone;
 
@@ -156,9 +199,14 @@ mod tests {
 
     #[test]
     fn protect_unprotect_and_wrong_purpose() {
-        let ring = KeyRing::new(vec![ProtectionKey::generate(t(0), t(0), Duration::days(90)).unwrap()]);
+        let ring = KeyRing::new(vec![
+            ProtectionKey::generate(t(0), t(0), Duration::days(90)).unwrap(),
+        ]);
         let token = ring.protect("session", b"user:ada", t(1)).unwrap();
-        assert_eq!(ring.unprotect("session", &token, t(2)).unwrap(), b"user:ada");
+        assert_eq!(
+            ring.unprotect("session", &token, t(2)).unwrap(),
+            b"user:ada"
+        );
         assert!(ring.unprotect("csrf", &token, t(2)).is_err());
         let mut altered = token.clone();
         altered.push('A');
@@ -176,11 +224,17 @@ mod tests {
         assert!(ring.needs_rotation(t(80), Duration::days(14)));
         let new = ProtectionKey::generate(t(80), t(80), Duration::days(90)).unwrap();
         ring = KeyRing::new(vec![old.clone(), new.clone()]);
-        assert_eq!(ring.active_key(t(81)).map(|k| k.id.clone()), Some(new.id.clone()));
+        assert_eq!(
+            ring.active_key(t(81)).map(|k| k.id.clone()),
+            Some(new.id.clone())
+        );
         let new_token = ring.protect("session", b"y", t(81)).unwrap();
         assert!(new_token.starts_with(&new.id));
         assert_eq!(ring.unprotect("session", &old_token, t(89)).unwrap(), b"x");
-        assert!(matches!(ring.unprotect("session", &old_token, t(90)), Err(SecretsError::Token(_))));
+        assert!(matches!(
+            ring.unprotect("session", &old_token, t(90)),
+            Err(SecretsError::Token(_))
+        ));
         assert_eq!(ring.unprotect("session", &new_token, t(100)).unwrap(), b"y");
     }
 
@@ -188,7 +242,10 @@ mod tests {
     fn no_active_key_is_an_error() {
         let future = ProtectionKey::generate(t(0), t(5), Duration::days(90)).unwrap();
         let ring = KeyRing::new(vec![future]);
-        assert!(matches!(ring.protect("p", b"x", t(1)), Err(SecretsError::NoActiveKey)));
+        assert!(matches!(
+            ring.protect("p", b"x", t(1)),
+            Err(SecretsError::NoActiveKey)
+        ));
         assert!(ring.needs_rotation(t(1), Duration::days(1)));
     }
 }

@@ -31,7 +31,9 @@ mod secret;
 pub use envelope::{Record, SealedSecret, SecretLabel, WrappedKey};
 pub use error::{SecretsError, SecretsResult};
 pub use kek::{HOST_KEY_FILE, KEYS_DIR, Kek, KeyDir, KeyId, KeySet, check_private};
-pub use keyfile::{KEY_EXPORT_FORMAT, KdfParams, MIN_PASSPHRASE, export_key, exported_key_id, import_key};
+pub use keyfile::{
+    KEY_EXPORT_FORMAT, KdfParams, MIN_PASSPHRASE, export_key, exported_key_id, import_key,
+};
 pub use keyring::{KeyRing, ProtectionKey};
 pub use license::{License, LicenseDocument, LicenseStatus, Limit, Limits};
 pub use secret::{SecretBytes, SecretString};

@@ -26,7 +26,9 @@ impl SecretString {
     }
     /// Decodes UTF-8 secret bytes into a secret string.
     pub fn from_utf8(bytes: SecretBytes) -> Option<Self> {
-        std::str::from_utf8(bytes.expose()).ok().map(|s| Self(s.to_owned()))
+        std::str::from_utf8(bytes.expose())
+            .ok()
+            .map(|s| Self(s.to_owned()))
     }
 }
 
@@ -91,6 +93,7 @@ impl fmt::Display for SecretBytes {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -38,7 +38,10 @@ impl std::fmt::Debug for StoredSecret {
             .field("purpose", &self.purpose)
             .field("version", &self.version)
             .field("kek_id", &self.kek_id)
-            .field("sealed_bytes", &(self.wrapped_key.len() + self.ciphertext.len()))
+            .field(
+                "sealed_bytes",
+                &(self.wrapped_key.len() + self.ciphertext.len()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -151,7 +154,11 @@ impl RawSecret {
         Ok(StoredSecret {
             created_at: parse_time(T, n, &self.created_at)?,
             updated_at: parse_time(T, n, &self.updated_at)?,
-            last_used_at: self.last_used_at.as_deref().map(|t| parse_time(T, n, t)).transpose()?,
+            last_used_at: self
+                .last_used_at
+                .as_deref()
+                .map(|t| parse_time(T, n, t))
+                .transpose()?,
             name: self.name,
             purpose: self.purpose,
             version: self.version,
@@ -200,7 +207,11 @@ impl RawProtectionKey {
 }
 
 /// Decodes the `key_settings` row.
-pub(crate) fn decode_settings(kek_id: String, mode: &str, updated_at: &str) -> StoreResult<KeySettings> {
+pub(crate) fn decode_settings(
+    kek_id: String,
+    mode: &str,
+    updated_at: &str,
+) -> StoreResult<KeySettings> {
     const T: &str = "key_settings";
     let mode = match mode {
         "host" => KeyMode::Host,

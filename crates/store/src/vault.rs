@@ -35,7 +35,14 @@ pub struct Vault {
     keys: KeySet,
 }
 
-fn audit(tx: &mut dyn Tx, actor: &str, action: &str, target: String, after: serde_json::Value, at: DateTime<Utc>) -> StoreResult<()> {
+fn audit(
+    tx: &mut dyn Tx,
+    actor: &str,
+    action: &str,
+    target: String,
+    after: serde_json::Value,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     let record = NewAudit {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -74,12 +81,26 @@ impl Vault {
     }
 
     /// Sets a secret's value (a new version), audited as `secrets.set`. Returns the version.
-    pub fn set(&self, tx: &mut dyn Tx, name: &str, purpose: &str, value: &SecretString, actor: &str, at: DateTime<Utc>) -> StoreResult<i64> {
+    pub fn set(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+        purpose: &str,
+        value: &SecretString,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
         let kek_id = self.settings(tx, at)?.kek_id;
         let existing = tx.secret(name)?;
         let version = existing.as_ref().map_or(1, |s| s.version + 1);
-        let label = SecretLabel { name, purpose, version };
-        let sealed = self.keys.seal_secret(&kek_id, &label, value.expose().as_bytes())?;
+        let label = SecretLabel {
+            name,
+            purpose,
+            version,
+        };
+        let sealed = self
+            .keys
+            .seal_secret(&kek_id, &label, value.expose().as_bytes())?;
         tx.put_secret(&StoredSecret {
             name: name.to_owned(),
             purpose: purpose.to_owned(),
@@ -92,14 +113,28 @@ impl Vault {
             last_used_at: existing.and_then(|s| s.last_used_at),
         })?;
         let after = json!({ "version": version, "purpose": purpose, "kek_id": kek_id });
-        audit(tx, actor, "secrets.set", format!("secret:{name}"), after, at)?;
+        audit(
+            tx,
+            actor,
+            "secrets.set",
+            format!("secret:{name}"),
+            after,
+            at,
+        )?;
         Ok(version)
     }
 
     fn open(&self, stored: &StoredSecret) -> Result<SecretString, SecretsError> {
-        let label = SecretLabel { name: &stored.name, purpose: &stored.purpose, version: stored.version };
+        let label = SecretLabel {
+            name: &stored.name,
+            purpose: &stored.purpose,
+            version: stored.version,
+        };
         let sealed = SealedSecret {
-            key: WrappedKey { kek_id: stored.kek_id.clone(), blob: stored.wrapped_key.clone() },
+            key: WrappedKey {
+                kek_id: stored.kek_id.clone(),
+                blob: stored.wrapped_key.clone(),
+            },
             ciphertext: stored.ciphertext.clone(),
         };
         let bytes = self.keys.open_secret(&label, &sealed)?;
@@ -110,8 +145,15 @@ impl Vault {
     }
 
     /// A secret's value for use (recording the use), or `None` when no such secret exists.
-    pub fn get(&self, tx: &mut dyn Tx, name: &str, at: DateTime<Utc>) -> StoreResult<Option<SecretString>> {
-        let Some(stored) = tx.secret(name)? else { return Ok(None) };
+    pub fn get(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SecretString>> {
+        let Some(stored) = tx.secret(name)? else {
+            return Ok(None);
+        };
         let value = self.open(&stored)?;
         tx.touch_secret(name, at)?;
         Ok(Some(value))
@@ -128,23 +170,44 @@ impl Vault {
         for n in names {
             if let Some(stored) = tx.secret(&n)? {
                 let result = self.open(&stored).map(drop);
-                out.push(CheckOutcome { record: format!("secret '{n}'"), kek_id: stored.kek_id, result });
+                out.push(CheckOutcome {
+                    record: format!("secret '{n}'"),
+                    kek_id: stored.kek_id,
+                    result,
+                });
             }
         }
         if name.is_none() {
             for k in tx.protection_keys()? {
                 let result = self.unwrap_protection_key(&k).map(drop);
-                out.push(CheckOutcome { record: Record::ProtectionKey(&k.id).to_string(), kek_id: k.kek_id, result });
+                out.push(CheckOutcome {
+                    record: Record::ProtectionKey(&k.id).to_string(),
+                    kek_id: k.kek_id,
+                    result,
+                });
             }
         }
         Ok(out)
     }
 
     /// Deletes a secret, audited as `secrets.delete`. Whether it existed.
-    pub fn delete(&self, tx: &mut dyn Tx, name: &str, actor: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    pub fn delete(
+        &self,
+        tx: &mut dyn Tx,
+        name: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let existed = tx.delete_secret(name)?;
         if existed {
-            audit(tx, actor, "secrets.delete", format!("secret:{name}"), json!({ "deleted": true }), at)?;
+            audit(
+                tx,
+                actor,
+                "secrets.delete",
+                format!("secret:{name}"),
+                json!({ "deleted": true }),
+                at,
+            )?;
         }
         Ok(existed)
     }
@@ -153,7 +216,14 @@ impl Vault {
     /// `mode`) as the database's KEK, audited as `key.rotate`. All or nothing: the first
     /// record that cannot be unwrapped (a missing key, a damaged blob) fails the whole call,
     /// and the caller's transaction rolls back. Returns how many keys were rewrapped.
-    pub fn rewrap_all(&self, tx: &mut dyn Tx, to: &str, mode: KeyMode, actor: &str, at: DateTime<Utc>) -> StoreResult<u64> {
+    pub fn rewrap_all(
+        &self,
+        tx: &mut dyn Tx,
+        to: &str,
+        mode: KeyMode,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         self.keys.require(to, "the new key-encryption key")?;
         let before = tx.key_settings()?.map(|s| s.kek_id);
         let mut count = 0;
@@ -162,36 +232,70 @@ impl Vault {
                 WrappedKind::Secret => Record::Secret(&row.id),
                 WrappedKind::ProtectionKey => Record::ProtectionKey(&row.id),
             };
-            let wrapped = WrappedKey { kek_id: row.kek_id.clone(), blob: row.wrapped_key.clone() };
+            let wrapped = WrappedKey {
+                kek_id: row.kek_id.clone(),
+                blob: row.wrapped_key.clone(),
+            };
             let new = self.keys.rewrap(&record, &wrapped, to)?;
             tx.replace_wrapped_key(row.kind, &row.id, &new.kek_id, &new.blob)?;
             count += 1;
         }
-        tx.set_key_settings(&KeySettings { kek_id: to.to_owned(), mode, updated_at: at })?;
+        tx.set_key_settings(&KeySettings {
+            kek_id: to.to_owned(),
+            mode,
+            updated_at: at,
+        })?;
         let after = json!({ "from": before, "to": to, "mode": mode.as_str(), "rewrapped": count });
         audit(tx, actor, "key.rotate", format!("kek:{to}"), after, at)?;
         Ok(count)
     }
 
-    fn unwrap_protection_key(&self, k: &StoredProtectionKey) -> Result<ProtectionKey, SecretsError> {
-        let wrapped = WrappedKey { kek_id: k.kek_id.clone(), blob: k.wrapped_key.clone() };
-        let material = self.keys.unwrap_key(&Record::ProtectionKey(&k.id), &wrapped)?;
-        ProtectionKey::from_parts(k.id.clone(), material, k.created_at, k.activates_at, k.expires_at)
+    fn unwrap_protection_key(
+        &self,
+        k: &StoredProtectionKey,
+    ) -> Result<ProtectionKey, SecretsError> {
+        let wrapped = WrappedKey {
+            kek_id: k.kek_id.clone(),
+            blob: k.wrapped_key.clone(),
+        };
+        let material = self
+            .keys
+            .unwrap_key(&Record::ProtectionKey(&k.id), &wrapped)?;
+        ProtectionKey::from_parts(
+            k.id.clone(),
+            material,
+            k.created_at,
+            k.activates_at,
+            k.expires_at,
+        )
     }
 
     /// The data-protection key ring: every stored key, unwrapped.
     pub fn key_ring(&self, tx: &mut dyn Tx) -> StoreResult<KeyRing> {
-        let keys = tx.protection_keys()?.iter().map(|k| self.unwrap_protection_key(k)).collect::<Result<_, _>>()?;
+        let keys = tx
+            .protection_keys()?
+            .iter()
+            .map(|k| self.unwrap_protection_key(k))
+            .collect::<Result<_, _>>()?;
         Ok(KeyRing::new(keys))
     }
 
     /// Adds a new data-protection key active from `activates_at` for `lifetime`, wrapped under
     /// the database's KEK, and drops keys that expired before `now` (they verify nothing).
     /// Audited as `keyring.rotate`. Older keys keep verifying until they expire.
-    pub fn rotate_key_ring(&self, tx: &mut dyn Tx, now: DateTime<Utc>, activates_at: DateTime<Utc>, lifetime: Duration, actor: &str) -> StoreResult<ProtectionKey> {
+    pub fn rotate_key_ring(
+        &self,
+        tx: &mut dyn Tx,
+        now: DateTime<Utc>,
+        activates_at: DateTime<Utc>,
+        lifetime: Duration,
+        actor: &str,
+    ) -> StoreResult<ProtectionKey> {
         let kek_id = self.settings(tx, now)?.kek_id;
         let key = ProtectionKey::generate(now, activates_at, lifetime)?;
-        let wrapped = self.keys.wrap(&kek_id, &Record::ProtectionKey(&key.id), key.material())?;
+        let wrapped = self
+            .keys
+            .wrap(&kek_id, &Record::ProtectionKey(&key.id), key.material())?;
         tx.put_protection_key(&StoredProtectionKey {
             id: key.id.clone(),
             kek_id: wrapped.kek_id,
@@ -202,7 +306,14 @@ impl Vault {
         })?;
         tx.delete_expired_protection_keys(now)?;
         let after = json!({ "activates_at": key.activates_at, "expires_at": key.expires_at });
-        audit(tx, actor, "keyring.rotate", format!("protection-key:{}", key.id), after, now)?;
+        audit(
+            tx,
+            actor,
+            "keyring.rotate",
+            format!("protection-key:{}", key.id),
+            after,
+            now,
+        )?;
         Ok(key)
     }
 }

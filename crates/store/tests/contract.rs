@@ -57,6 +57,7 @@ contract! {
     vault_round_trip_copy_and_tamper => crate::secret_stories::vault_round_trip_copy_and_tamper;
     rotation_rewraps_everything_or_nothing => |s, _| crate::secret_stories::rotation_rewraps_everything_or_nothing(s);
     key_ring_across_instances => |s, _| crate::secret_stories::key_ring_across_instances(s);
+    c48_no_value_in_logs_errors_or_audit => crate::secret_stories::c48_no_value_in_logs_errors_or_audit;
 }
 
 #[test]

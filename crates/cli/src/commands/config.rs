@@ -85,6 +85,7 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<u8> {
 /// Compiles and stores a configuration, auditing the change. Returns the version number.
 pub async fn apply_text(ctx: &Ctx, text: &str, actor: &str) -> Result<i64> {
     let config = compile(text, KNOWN_KINDS).map_err(|e| anyhow!("the configuration has errors:\n{e}"))?;
+    crate::commands::license::check_connectors(ctx, config.connectors.len())?;
     let store = ctx.store(true).await?;
     let (content, hash, actor) = (text.to_owned(), config.hash.clone(), actor.to_owned());
     let now = identitymesh_engine::Clock::now(&identitymesh_engine::SystemClock);

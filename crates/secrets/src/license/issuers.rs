@@ -128,7 +128,11 @@ pub fn sign_license(document: &LicenseDocument, key: &SigningKey) -> SecretsResu
 
 /// Verifies a license file's text against the trusted issuers and returns its document.
 /// `source_name` names the file in errors.
-pub fn verify_license(text: &str, source_name: &str, issuers: &TrustedIssuers) -> SecretsResult<LicenseDocument> {
+pub fn verify_license(
+    text: &str,
+    source_name: &str,
+    issuers: &TrustedIssuers,
+) -> SecretsResult<LicenseDocument> {
     let malformed = |message: &str| SecretsError::LicenseMalformed {
         source_name: source_name.to_owned(),
         message: message.to_owned(),
@@ -158,5 +162,6 @@ pub fn verify_license(text: &str, source_name: &str, issuers: &TrustedIssuers) -
         .ok_or_else(tampered)?;
     key.verify(&signed_bytes(&document), &Signature::from_bytes(&signature))
         .map_err(|_| tampered())?;
-    serde_json::from_slice(&document).map_err(|e| malformed(&format!("signed, but unreadable: {e}")))
+    serde_json::from_slice(&document)
+        .map_err(|e| malformed(&format!("signed, but unreadable: {e}")))
 }

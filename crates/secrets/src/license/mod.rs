@@ -142,22 +142,30 @@ impl License {
 
     /// The edition's name.
     pub fn edition(&self) -> &str {
-        self.document.as_ref().map_or("community", |d| d.edition.as_str())
+        self.document
+            .as_ref()
+            .map_or("community", |d| d.edition.as_str())
     }
 
     /// The licensee, or `community user`.
     pub fn licensee(&self) -> &str {
-        self.document.as_ref().map_or("community user", |d| d.licensee.as_str())
+        self.document
+            .as_ref()
+            .map_or("community user", |d| d.licensee.as_str())
     }
 
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
-        self.document.as_ref().map_or(&COMMUNITY_LIMITS, |d| &d.limits)
+        self.document
+            .as_ref()
+            .map_or(&COMMUNITY_LIMITS, |d| &d.limits)
     }
 
     /// Whether a feature is licensed.
     pub fn has_feature(&self, feature: &str) -> bool {
-        self.document.as_ref().is_some_and(|d| d.features.iter().any(|f| f == feature))
+        self.document
+            .as_ref()
+            .is_some_and(|d| d.features.iter().any(|f| f == feature))
     }
 
     /// The status on `today`.
@@ -165,13 +173,22 @@ impl License {
         let Some(d) = &self.document else {
             return LicenseStatus::Community;
         };
-        let grace_ends = d.expires.checked_add_days(Days::new(u64::from(d.grace_days))).unwrap_or(NaiveDate::MAX);
+        let grace_ends = d
+            .expires
+            .checked_add_days(Days::new(u64::from(d.grace_days)))
+            .unwrap_or(NaiveDate::MAX);
         if today <= d.expires {
             LicenseStatus::Valid { expires: d.expires }
         } else if today <= grace_ends {
-            LicenseStatus::InGrace { expired: d.expires, grace_ends }
+            LicenseStatus::InGrace {
+                expired: d.expires,
+                grace_ends,
+            }
         } else {
-            LicenseStatus::PastGrace { expired: d.expires, grace_ended: grace_ends }
+            LicenseStatus::PastGrace {
+                expired: d.expires,
+                grace_ended: grace_ends,
+            }
         }
     }
 
@@ -179,13 +196,19 @@ impl License {
     pub fn warning(&self, today: NaiveDate) -> Option<String> {
         match self.status(today) {
             LicenseStatus::Community | LicenseStatus::Valid { .. } => None,
-            LicenseStatus::InGrace { expired, grace_ends } => Some(format!(
+            LicenseStatus::InGrace {
+                expired,
+                grace_ends,
+            } => Some(format!(
                 "the {} license of {} expired on {expired}; it is honoured during a grace period \
                  until {grace_ends}: install a renewed license with `identitymesh license install FILE`",
                 self.edition(),
                 self.licensee()
             )),
-            LicenseStatus::PastGrace { expired, grace_ended } => Some(format!(
+            LicenseStatus::PastGrace {
+                expired,
+                grace_ended,
+            } => Some(format!(
                 "LICENSE EXPIRED: the {} license of {} expired on {expired} and its grace period ended \
                  on {grace_ended}. Synchronisation continues, but this deployment is unlicensed: \
                  install a renewed license with `identitymesh license install FILE` now",
@@ -221,11 +244,23 @@ impl fmt::Display for LicenseStatus {
         match self {
             LicenseStatus::Community => f.write_str("community edition (no license installed)"),
             LicenseStatus::Valid { expires } => write!(f, "valid until {expires}"),
-            LicenseStatus::InGrace { expired, grace_ends } => {
-                write!(f, "expired on {expired}, in grace period until {grace_ends}")
+            LicenseStatus::InGrace {
+                expired,
+                grace_ends,
+            } => {
+                write!(
+                    f,
+                    "expired on {expired}, in grace period until {grace_ends}"
+                )
             }
-            LicenseStatus::PastGrace { expired, grace_ended } => {
-                write!(f, "expired on {expired}, grace period ended on {grace_ended}")
+            LicenseStatus::PastGrace {
+                expired,
+                grace_ended,
+            } => {
+                write!(
+                    f,
+                    "expired on {expired}, grace period ended on {grace_ended}"
+                )
             }
         }
     }

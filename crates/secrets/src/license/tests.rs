@@ -1,5 +1,7 @@
 //! The license matrix: valid, in grace, past grace, tampered, unknown issuer, over a limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use super::issuers::{TrustedIssuers, sign_license, verify_license};
 use super::*;
 use ed25519_dalek::SigningKey;
@@ -40,7 +42,12 @@ fn valid_license_verifies_and_reports_its_terms() {
     let doc = verify_license(&text, "license.key", &trusted).unwrap();
     assert_eq!(doc, document());
     let license = License::licensed(doc);
-    assert_eq!(license.status(day("2026-06-01")), LicenseStatus::Valid { expires: day("2026-12-31") });
+    assert_eq!(
+        license.status(day("2026-06-01")),
+        LicenseStatus::Valid {
+            expires: day("2026-12-31")
+        }
+    );
     assert_eq!(license.warning(day("2026-12-31")), None);
     assert!(license.has_feature("scale-out"));
 }
@@ -49,22 +56,37 @@ fn valid_license_verifies_and_reports_its_terms() {
 fn expired_in_grace_then_past_grace_warns_louder() {
     let license = License::licensed(document());
     let in_grace = license.status(day("2027-01-15"));
-    assert!(matches!(in_grace, LicenseStatus::InGrace { .. }), "{in_grace}");
+    assert!(
+        matches!(in_grace, LicenseStatus::InGrace { .. }),
+        "{in_grace}"
+    );
     let w = license.warning(day("2027-01-15")).unwrap();
     assert!(w.contains("grace period until 2027-01-30"), "{w}");
-    assert!(matches!(license.status(day("2027-01-30")), LicenseStatus::InGrace { .. }));
+    assert!(matches!(
+        license.status(day("2027-01-30")),
+        LicenseStatus::InGrace { .. }
+    ));
     let past = license.status(day("2027-01-31"));
     assert!(matches!(past, LicenseStatus::PastGrace { .. }), "{past}");
     let loud = license.warning(day("2027-01-31")).unwrap();
-    assert!(loud.starts_with("LICENSE EXPIRED") && loud.contains("Synchronisation continues"), "{loud}");
+    assert!(
+        loud.starts_with("LICENSE EXPIRED") && loud.contains("Synchronisation continues"),
+        "{loud}"
+    );
     // limits keep applying, nothing stops
     assert!(license.check_limit(Limit::Connectors, 3).is_ok());
 }
 
 #[test]
 fn grace_is_configurable_in_the_document() {
-    let license = License::licensed(LicenseDocument { grace_days: 0, ..document() });
-    assert!(matches!(license.status(day("2027-01-01")), LicenseStatus::PastGrace { .. }));
+    let license = License::licensed(LicenseDocument {
+        grace_days: 0,
+        ..document()
+    });
+    assert!(matches!(
+        license.status(day("2027-01-01")),
+        LicenseStatus::PastGrace { .. }
+    ));
 }
 
 #[test]
@@ -100,24 +122,42 @@ fn unknown_issuer_is_rejected_naming_the_key() {
 fn limits_name_the_limit() {
     let license = License::licensed(document());
     assert!(license.check_limit(Limit::Connectors, 3).is_ok());
-    let err = license.check_limit(Limit::Connectors, 4).unwrap_err().to_string();
-    assert!(err.contains("allows 3 connectors") && err.contains("needs 4"), "{err}");
+    let err = license
+        .check_limit(Limit::Connectors, 4)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("allows 3 connectors") && err.contains("needs 4"),
+        "{err}"
+    );
     assert!(license.check_limit(Limit::MeshObjects, 10_001).is_err());
     let community = License::community();
     assert!(community.check_limit(Limit::Connectors, 500).is_ok());
     assert!(community.check_limit(Limit::RelayAgents, 1).is_err());
-    assert_eq!(community.status(day("2030-01-01")), LicenseStatus::Community);
+    assert_eq!(
+        community.status(day("2030-01-01")),
+        LicenseStatus::Community
+    );
 }
 
 #[test]
 fn configured_issuers_are_added_to_the_builtin_ones() {
     let (key, _) = issuer();
-    let public = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key.verifying_key().as_bytes());
+    let public = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        key.verifying_key().as_bytes(),
+    );
     let builtin = TrustedIssuers::builtin().unwrap();
     let n = builtin.ids().len();
-    let trusted = builtin.with_configured(&format!("# ours\n{public}\n"), "env").unwrap();
+    let trusted = builtin
+        .with_configured(&format!("# ours\n{public}\n"), "env")
+        .unwrap();
     assert_eq!(trusted.ids().len(), n + 1);
     let text = sign_license(&document(), &key).unwrap();
     assert!(verify_license(&text, "license.key", &trusted).is_ok());
-    assert!(TrustedIssuers::none().with_configured("bogus", "env").is_err());
+    assert!(
+        TrustedIssuers::none()
+            .with_configured("bogus", "env")
+            .is_err()
+    );
 }

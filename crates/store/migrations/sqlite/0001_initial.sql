@@ -4,7 +4,7 @@
 -- JSON columns hold serde_json text.
 
 CREATE TABLE staged_objects (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     connector   TEXT    NOT NULL,
     object_type TEXT    NOT NULL,
     anchor      TEXT    NOT NULL,
@@ -27,7 +27,7 @@ CREATE INDEX staged_objects_review ON staged_objects (connector, id)
     WHERE link_state IN ('ambiguous', 'awaiting_adoption');
 
 CREATE TABLE mesh_objects (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     object_type TEXT    NOT NULL,
     attributes  TEXT    NOT NULL,
     provenance  TEXT    NOT NULL,
@@ -49,7 +49,7 @@ CREATE INDEX mesh_keys_lookup ON mesh_keys (object_type, attribute, key);
 CREATE UNIQUE INDEX mesh_keys_unique ON mesh_keys (object_type, attribute, key) WHERE is_unique;
 
 CREATE TABLE export_queue (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     connector   TEXT    NOT NULL,
     staged_id   INTEGER NOT NULL UNIQUE,
     anchor      TEXT    NOT NULL,
@@ -68,7 +68,7 @@ CREATE INDEX export_queue_page ON export_queue (connector, id);
 CREATE INDEX export_queue_state ON export_queue (connector, state, reason);
 
 CREATE TABLE runs (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     connector   TEXT    NOT NULL,
     profile     TEXT    NOT NULL,
     simulation  INTEGER NOT NULL,
@@ -90,7 +90,7 @@ CREATE TABLE run_errors (
 );
 
 CREATE TABLE audit (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     at          TEXT    NOT NULL,
     actor       TEXT    NOT NULL,
     action      TEXT    NOT NULL,
@@ -111,7 +111,7 @@ CREATE TABLE watermarks (
 );
 
 CREATE TABLE config_versions (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: links and queue items refer to them
     hash        TEXT    NOT NULL,
     author      TEXT    NOT NULL,
     created_at  TEXT    NOT NULL,
@@ -142,7 +142,7 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value) VALUES ('lease_token', 0);
 
 CREATE TABLE run_requests (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     connector    TEXT    NOT NULL,
     profile      TEXT    NOT NULL,
     actor        TEXT    NOT NULL,

@@ -89,7 +89,11 @@ pub(super) async fn delete_secret(c: &mut PgConnection, name: &str) -> StoreResu
         .map_err(db("delete_secret"))
 }
 
-pub(super) async fn touch_secret(c: &mut PgConnection, name: &str, at: DateTime<Utc>) -> StoreResult<()> {
+pub(super) async fn touch_secret(
+    c: &mut PgConnection,
+    name: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query("UPDATE secrets SET last_used_at = $2 WHERE name = $1")
         .bind(name)
         .bind(at)
@@ -112,7 +116,11 @@ pub(super) async fn wrapped_keys(c: &mut PgConnection) -> StoreResult<Vec<Wrappe
         .map(|r| {
             let kind: i32 = r.try_get(0)?;
             Ok(WrappedKeyRow {
-                kind: if kind == 0 { WrappedKind::Secret } else { WrappedKind::ProtectionKey },
+                kind: if kind == 0 {
+                    WrappedKind::Secret
+                } else {
+                    WrappedKind::ProtectionKey
+                },
                 id: r.try_get(1)?,
                 kek_id: r.try_get(2)?,
                 wrapped_key: r.try_get(3)?,
@@ -150,7 +158,10 @@ pub(super) async fn replace_wrapped_key(
     }
 }
 
-pub(super) async fn put_protection_key(c: &mut PgConnection, k: &StoredProtectionKey) -> StoreResult<()> {
+pub(super) async fn put_protection_key(
+    c: &mut PgConnection,
+    k: &StoredProtectionKey,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO protection_keys (id, kek_id, wrapped_key, created_at, activates_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -187,11 +198,16 @@ pub(super) async fn protection_keys(c: &mut PgConnection) -> StoreResult<Vec<Sto
                 expires_at: fmt_time(r.try_get(5)?),
             })
         })
-        .map(|r: Result<RawProtectionKey, sqlx::Error>| r.map_err(db(OP)).and_then(RawProtectionKey::decode))
+        .map(|r: Result<RawProtectionKey, sqlx::Error>| {
+            r.map_err(db(OP)).and_then(RawProtectionKey::decode)
+        })
         .collect()
 }
 
-pub(super) async fn delete_expired_protection_keys(c: &mut PgConnection, before: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) async fn delete_expired_protection_keys(
+    c: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> StoreResult<u64> {
     sqlx::query("DELETE FROM protection_keys WHERE expires_at < $1")
         .bind(before)
         .execute(c)
@@ -207,8 +223,11 @@ pub(super) async fn key_settings(c: &mut PgConnection) -> StoreResult<Option<Key
         .await
         .map_err(db(OP))?;
     let Some(r) = row else { return Ok(None) };
-    let (kek_id, mode, updated_at): (String, String, DateTime<Utc>) =
-        (r.try_get(0).map_err(db(OP))?, r.try_get(1).map_err(db(OP))?, r.try_get(2).map_err(db(OP))?);
+    let (kek_id, mode, updated_at): (String, String, DateTime<Utc>) = (
+        r.try_get(0).map_err(db(OP))?,
+        r.try_get(1).map_err(db(OP))?,
+        r.try_get(2).map_err(db(OP))?,
+    );
     decode_settings(kek_id, &mode, &fmt_time(updated_at)).map(Some)
 }
 

@@ -542,7 +542,13 @@ impl Tx for PgTx {
         wrapped_key: &[u8],
     ) -> StoreResult<()> {
         let (h, c) = self.parts()?;
-        h.block_on(secrets::replace_wrapped_key(c, kind, id, kek_id, wrapped_key))
+        h.block_on(secrets::replace_wrapped_key(
+            c,
+            kind,
+            id,
+            kek_id,
+            wrapped_key,
+        ))
     }
     fn put_protection_key(&mut self, key: &StoredProtectionKey) -> StoreResult<()> {
         let (h, c) = self.parts()?;

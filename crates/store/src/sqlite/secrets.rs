@@ -12,7 +12,8 @@ use crate::secret_rows::{
     WrappedKeyRow, WrappedKind, decode_settings, wrapped_table,
 };
 
-const SECRET_COLUMNS: &str = "name, purpose, version, kek_id, wrapped_key, ciphertext, created_at, updated_at, last_used_at";
+const SECRET_COLUMNS: &str =
+    "name, purpose, version, kek_id, wrapped_key, ciphertext, created_at, updated_at, last_used_at";
 
 fn raw_secret(r: &Row<'_>) -> rusqlite::Result<RawSecret> {
     Ok(RawSecret {
@@ -55,7 +56,9 @@ pub(super) fn put_secret(conn: &Connection, s: &StoredSecret) -> StoreResult<()>
 
 pub(super) fn secret(conn: &Connection, name: &str) -> StoreResult<Option<StoredSecret>> {
     let raw = conn
-        .prepare_cached(&format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE name = ?1"))
+        .prepare_cached(&format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets WHERE name = ?1"
+        ))
         .and_then(|mut s| s.query_row(params![name], raw_secret).optional())
         .map_err(db("secret"))?;
     raw.map(RawSecret::decode).transpose()
@@ -71,7 +74,8 @@ pub(super) fn secret_infos(conn: &Connection) -> StoreResult<Vec<SecretInfo>> {
         )
         .map_err(db(OP))?;
     let rows = stmt.query_map([], raw_secret).map_err(db(OP))?;
-    rows.map(|r| r.map_err(db(OP)).and_then(RawSecret::info)).collect()
+    rows.map(|r| r.map_err(db(OP)).and_then(RawSecret::info))
+        .collect()
 }
 
 pub(super) fn delete_secret(conn: &Connection, name: &str) -> StoreResult<bool> {
@@ -100,7 +104,11 @@ pub(super) fn wrapped_keys(conn: &Connection) -> StoreResult<Vec<WrappedKeyRow>>
         .query_map([], |r| {
             let kind: i64 = r.get(0)?;
             Ok(WrappedKeyRow {
-                kind: if kind == 0 { WrappedKind::Secret } else { WrappedKind::ProtectionKey },
+                kind: if kind == 0 {
+                    WrappedKind::Secret
+                } else {
+                    WrappedKind::ProtectionKey
+                },
                 id: r.get(1)?,
                 kek_id: r.get(2)?,
                 wrapped_key: r.get(3)?,
@@ -120,7 +128,9 @@ pub(super) fn replace_wrapped_key(
     const OP: &str = "replace_wrapped_key";
     let (table, key) = wrapped_table(kind);
     let n = conn
-        .prepare_cached(&format!("UPDATE {table} SET kek_id = ?2, wrapped_key = ?3 WHERE {key} = ?1"))
+        .prepare_cached(&format!(
+            "UPDATE {table} SET kek_id = ?2, wrapped_key = ?3 WHERE {key} = ?1"
+        ))
         .and_then(|mut s| s.execute(params![id, kek_id, wrapped_key]))
         .map_err(db(OP))?;
     if n == 1 {
@@ -172,10 +182,14 @@ pub(super) fn protection_keys(conn: &Connection) -> StoreResult<Vec<StoredProtec
             })
         })
         .map_err(db(OP))?;
-    rows.map(|r| r.map_err(db(OP)).and_then(RawProtectionKey::decode)).collect()
+    rows.map(|r| r.map_err(db(OP)).and_then(RawProtectionKey::decode))
+        .collect()
 }
 
-pub(super) fn delete_expired_protection_keys(conn: &Connection, before: DateTime<Utc>) -> StoreResult<u64> {
+pub(super) fn delete_expired_protection_keys(
+    conn: &Connection,
+    before: DateTime<Utc>,
+) -> StoreResult<u64> {
     conn.prepare_cached("DELETE FROM protection_keys WHERE expires_at < ?1")
         .and_then(|mut s| s.execute(params![fmt_time(before)]))
         .map(|n| n as u64)
@@ -185,7 +199,10 @@ pub(super) fn delete_expired_protection_keys(conn: &Connection, before: DateTime
 pub(super) fn key_settings(conn: &Connection) -> StoreResult<Option<KeySettings>> {
     let row: Option<(String, String, String)> = conn
         .prepare_cached("SELECT kek_id, mode, updated_at FROM key_settings WHERE id = 1")
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
+        .and_then(|mut s| {
+            s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
         .map_err(db("key_settings"))?;
     row.map(|(k, m, u)| decode_settings(k, &m, &u)).transpose()
 }
