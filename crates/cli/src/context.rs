@@ -57,10 +57,19 @@ impl Ctx {
         compile(&version.content, KNOWN_KINDS).map_err(|e| anyhow!("the active configuration (version {}) no longer compiles:\n{e}", version.id))
     }
 
-    /// An engine over the active configuration.
+    /// An engine over the active configuration. When a connector names secrets
+    /// (`secrets = { … }`), the engine gets this host's keys (the data directory's key files,
+    /// as `identitymesh secrets` uses them) to open them; a key file others can read is
+    /// refused here, naming the `chmod` that fixes it.
     pub async fn engine(&self, store: &Store) -> Result<Engine> {
         let config = self.active_config(store).await?;
-        Ok(Engine::new(store.clone(), config, self.data_dir.clone(), Arc::new(SystemClock), engine_holder()))
+        let needs_keys = config.connectors.values().any(|c| !c.secrets.is_empty());
+        let engine = Engine::new(store.clone(), config, self.data_dir.clone(), Arc::new(SystemClock), engine_holder());
+        if !needs_keys {
+            return Ok(engine);
+        }
+        let vault = crate::commands::secrets::vault(self).context("connectors of the active configuration name secrets, which need this host's key-encryption keys")?;
+        Ok(engine.with_vault(vault))
     }
 }
 

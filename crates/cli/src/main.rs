@@ -59,6 +59,11 @@ pub enum Command {
     /// The license: show, install FILE, verify [FILE].
     #[command(subcommand)]
     License(commands::license::LicenseCommand),
+    /// The Admin API alone (REST under /api/v1, health, metrics); `serve` runs it with the engine.
+    AdminApi(commands::admin_api::Args),
+    /// Users of the Admin API: add NAME --role R (password from standard input).
+    #[command(subcommand)]
+    Users(commands::users::UsersCommand),
 }
 
 fn main() -> ExitCode {

@@ -67,6 +67,26 @@ fn default_separator() -> String {
     ";".into()
 }
 
+/// A CSV file has no credentials: a connector of this type configured with secrets (or given
+/// any) is a configuration error naming the setting.
+pub(crate) fn refuse_secrets<'a>(
+    config: &'a ConnectorConfig,
+    given: impl Iterator<Item = &'a str>,
+) -> Result<(), ConnectorError> {
+    let configured = config.secrets.keys().map(String::as_str);
+    let Some(setting) = configured.chain(given).next() else {
+        return Ok(());
+    };
+    let name = config.name.as_str();
+    Err(ConnectorError::Config {
+        connector: name.to_owned(),
+        message: format!(
+            "secrets.{setting}: a csv connector takes no secrets (it reads and writes a file); \
+             remove `secrets` from [connectors.{name}]"
+        ),
+    })
+}
+
 /// A CSV file connector.
 pub struct CsvConnector {
     name: String,
@@ -79,6 +99,7 @@ pub struct CsvConnector {
 impl CsvConnector {
     /// Builds the connector from its configuration.
     pub fn from_config(config: &ConnectorConfig, base_dir: &Path) -> Result<Self, ConnectorError> {
+        refuse_secrets(config, std::iter::empty())?;
         let name = config.name.to_string();
         let settings: CsvSettings =
             serde_json::from_value(config.settings.clone()).map_err(|e| {

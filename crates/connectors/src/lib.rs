@@ -17,6 +17,7 @@
 pub mod csv;
 mod csv_connector;
 mod error;
+mod secrets;
 
 use async_trait::async_trait;
 use identitymesh_domain::config::ConnectorConfig;
@@ -29,6 +30,7 @@ use std::path::Path;
 
 pub use csv_connector::{CsvConnector, CsvSettings};
 pub use error::ConnectorError;
+pub use secrets::ConnectorSecrets;
 
 /// Connector types this build provides (for configuration validation).
 pub const KNOWN_KINDS: &[&str] = &["csv"];
@@ -151,13 +153,20 @@ pub trait Connector: Send {
 }
 
 /// Builds the connector a configuration describes. Relative paths resolve against
-/// `base_dir` (the configuration file's directory).
+/// `base_dir` (the configuration file's directory). `secrets` holds the values of the
+/// secrets its configuration names (`secrets = { bind_password = "ldap-bind" }`), by
+/// connector setting name, already opened by the engine; a connector type that takes no
+/// secrets refuses any, naming the setting.
 pub fn open_connector(
     config: &ConnectorConfig,
     base_dir: &Path,
+    secrets: ConnectorSecrets,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     match config.kind.as_str() {
-        "csv" => Ok(Box::new(CsvConnector::from_config(config, base_dir)?)),
+        "csv" => {
+            csv_connector::refuse_secrets(config, secrets.settings())?;
+            Ok(Box::new(CsvConnector::from_config(config, base_dir)?))
+        }
         other => Err(ConnectorError::Config {
             connector: config.name.to_string(),
             message: format!("connector type '{other}' is not available in this build"),

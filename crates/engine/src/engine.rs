@@ -1,13 +1,14 @@
 //! The engine handle: runs profiles and cycles on the store with the active configuration.
 
 use chrono::{DateTime, Utc};
-use identitymesh_connectors::{Connector, ExportStyle, ImportMode, ImportShape, open_connector};
+use identitymesh_connectors::{Connector, ConnectorSecrets, ExportStyle, ImportMode, ImportShape, open_connector};
 use identitymesh_domain::audit::NewAudit;
 use identitymesh_domain::config::{Config, ConnectorConfig};
 use identitymesh_domain::export::ExportState;
 use identitymesh_domain::guard::{GuardVerdict, check_destructive};
 use identitymesh_domain::run::{ObjectError, RunProfile, RunStats, RunStatus};
 use identitymesh_domain::watermark::{WatermarkKind, read_watermark};
+use identitymesh_store::vault::Vault;
 use identitymesh_store::{StagedFilter, Store, StoreError, StoreResult, Tx};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -54,6 +55,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     holder: String,
     progress: Option<Progress>,
+    vault: Option<Arc<Vault>>,
 }
 
 struct Outcome {
@@ -73,7 +75,27 @@ impl Engine {
     /// An engine over a store and a compiled configuration; relative paths in connector
     /// settings resolve against `base_dir`. `holder` names this engine instance in leases.
     pub fn new(store: Store, config: Config, base_dir: PathBuf, clock: Arc<dyn Clock>, holder: String) -> Self {
-        Self { store, config: Arc::new(config), base_dir, clock, holder, progress: None }
+        Self { store, config: Arc::new(config), base_dir, clock, holder, progress: None, vault: None }
+    }
+
+    /// Opens the secrets connectors name (`secrets = { … }`) with these keys. Without a vault
+    /// a connector that names a secret fails its runs, saying so.
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(Arc::new(vault));
+        self
+    }
+
+    /// Opens the secrets `config` names, by connector setting, recording their use: what the
+    /// connector is built with. A missing secret or one that cannot be opened is an error
+    /// naming the connector, the setting, the secret and what to do.
+    pub async fn resolve_connector_secrets(&self, config: &ConnectorConfig) -> Result<ConnectorSecrets, EngineError> {
+        crate::connector_secrets::resolve(&self.store, self.vault.clone(), config, self.clock.now()).await
+    }
+
+    /// Builds a run's connector, its secrets opened first: nothing is read before they are.
+    async fn open_connector(&self, config: &ConnectorConfig) -> Result<Box<dyn Connector>, EngineError> {
+        let secrets = self.resolve_connector_secrets(config).await?;
+        Ok(open_connector(config, &self.base_dir, secrets)?)
     }
 
     /// Reports progress after every batch.
@@ -183,7 +205,7 @@ impl Engine {
     }
 
     async fn import(&self, config: &ConnectorConfig, delta: bool, options: &RunOptions, run_id: i64, token: i64) -> Result<Outcome, EngineError> {
-        let mut connector = match open_connector(config, &self.base_dir) {
+        let mut connector = match self.open_connector(config).await {
             Ok(c) => c,
             Err(e) => return Ok(Outcome::failed(e.to_string())),
         };
@@ -266,7 +288,7 @@ impl Engine {
         let progress = self.progress.clone();
         let filter = if full { StagedFilter::All } else { StagedFilter::Pending };
         let (stats, errors) = tokio::task::spawn_blocking(move || -> StoreResult<_> {
-            let mut cx = SyncCx { config: &engine_config, now, run_id, stats: RunStats::default(), errors: Vec::new(), changes: simulate.then(Vec::new) };
+            let mut cx = SyncCx { config: &engine_config, now, run_id, stats: RunStats::default(), errors: Vec::new(), changes: simulate.then(Vec::new), isolate_next_page: false };
             let mut after = 0;
             if simulate {
                 let mut tx = store.begin()?;
@@ -335,7 +357,7 @@ impl Engine {
             .await?;
             return Ok(Outcome { status: RunStatus::Completed, stats: RunStats::default(), errors: Vec::new(), reason: Some(format!("simulation: {items} exports would be applied")) });
         }
-        let connector = match open_connector(config, &self.base_dir) {
+        let connector = match self.open_connector(config).await {
             Ok(c) => c,
             Err(e) => return Ok(Outcome::failed(e.to_string())),
         };

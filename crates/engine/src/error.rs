@@ -31,6 +31,19 @@ pub enum EngineError {
         /// The queued request.
         request_id: i64,
     },
+    /// A secret the connector's configuration names is missing or cannot be opened. The
+    /// message names the connector, the setting, the secret and what to do; never a value.
+    #[error("connector '{connector}' cannot run: its setting '{setting}' takes the secret '{secret}', {problem}")]
+    Secret {
+        /// Connector.
+        connector: String,
+        /// The connector setting (`bind_password`).
+        setting: String,
+        /// The stored secret's name.
+        secret: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// A background task failed.
     #[error("internal task failure: {0}")]
     Task(String),

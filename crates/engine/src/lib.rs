@@ -15,6 +15,7 @@
 
 mod adoption;
 mod clock;
+mod connector_secrets;
 mod engine;
 mod error;
 mod export;

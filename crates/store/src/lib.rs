@@ -30,6 +30,7 @@ mod postgres;
 mod secret_rows;
 mod sqlite;
 mod url;
+mod user_rows;
 pub mod vault;
 
 pub use error::StoreError;
@@ -38,3 +39,4 @@ pub use secret_rows::{
     KeyMode, KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
 pub use url::DatabaseUrl;
+pub use user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};

@@ -35,6 +35,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_secrets.sql"),
         postgres: include_str!("../migrations/postgres/0002_secrets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "users",
+        sqlite: include_str!("../migrations/sqlite/0003_users.sql"),
+        postgres: include_str!("../migrations/postgres/0003_users.sql"),
+    },
 ];
 
 /// What to apply to a database whose schema is at `found` (0: empty). Errors when the

@@ -17,12 +17,13 @@ use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
 use crate::url::DatabaseUrl;
+use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The highest schema version this build knows (both backends have the same migrations).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The store handle: cheap to clone, shared by every part of a process.
 #[derive(Clone)]
@@ -511,4 +512,36 @@ pub trait Tx {
     fn key_settings(&mut self) -> StoreResult<Option<KeySettings>>;
     /// Records the KEK the database is wrapped under.
     fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()>;
+
+    // ---- users, sessions, tokens (issue 5) ----
+    /// How many users exist (none: the Admin API creates a bootstrap administrator).
+    fn count_users(&mut self) -> StoreResult<u64>;
+    /// Creates a user; `None` when the name is taken.
+    fn insert_user(&mut self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    /// A user by login name.
+    fn user_by_name(&mut self, name: &str) -> StoreResult<Option<UserRecord>>;
+    /// A user by id.
+    fn user_by_id(&mut self, id: i64) -> StoreResult<Option<UserRecord>>;
+    /// Every user, in name order.
+    fn users(&mut self) -> StoreResult<Vec<UserRecord>>;
+    /// Stores a new session.
+    fn insert_session(&mut self, session: &SessionRecord) -> StoreResult<()>;
+    /// A session by the hash of its id.
+    fn session(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    /// Records activity on a session (idle expiry counts from `at`).
+    fn touch_session(&mut self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends a session; whether it existed.
+    fn delete_session(&mut self, id_hash: &str) -> StoreResult<bool>;
+    /// Deletes sessions whose absolute expiry is before `before`; returns how many.
+    fn delete_expired_sessions(&mut self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Stores a new API token (its hash) and returns its id.
+    fn insert_api_token(&mut self, token: &NewApiToken) -> StoreResult<i64>;
+    /// An API token by the hash of its value.
+    fn api_token_by_hash(&mut self, token_hash: &str) -> StoreResult<Option<ApiTokenRecord>>;
+    /// Every API token (hashes only), newest first.
+    fn api_tokens(&mut self) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// Deletes an API token; whether it existed.
+    fn delete_api_token(&mut self, id: i64) -> StoreResult<bool>;
+    /// How many runs are in each status (`completed`, `failed`, …), for metrics.
+    fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>>;
 }

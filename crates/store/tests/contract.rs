@@ -8,6 +8,8 @@
 mod fixtures;
 #[path = "contract/harness.rs"]
 mod harness;
+#[path = "contract/id_stories.rs"]
+mod id_stories;
 #[path = "contract/mesh_export_stories.rs"]
 mod mesh_export_stories;
 #[path = "contract/record_stories.rs"]
@@ -16,6 +18,8 @@ mod record_stories;
 mod secret_stories;
 #[path = "contract/sync_stories.rs"]
 mod sync_stories;
+#[path = "contract/user_stories.rs"]
+mod user_stories;
 
 use identitymesh_store::{DatabaseUrl, SCHEMA_VERSION, StagedFilter, Store, StoreError};
 
@@ -58,6 +62,11 @@ contract! {
     rotation_rewraps_everything_or_nothing => |s, _| crate::secret_stories::rotation_rewraps_everything_or_nothing(s);
     key_ring_across_instances => |s, _| crate::secret_stories::key_ring_across_instances(s);
     c48_no_value_in_logs_errors_or_audit => crate::secret_stories::c48_no_value_in_logs_errors_or_audit;
+    mesh_ids_are_never_reused => crate::id_stories::mesh_ids_are_never_reused;
+    staged_ids_are_never_reused => crate::id_stories::staged_ids_are_never_reused;
+    export_ids_are_never_reused => crate::id_stories::export_ids_are_never_reused;
+    users_sessions_tokens => |s, _| crate::user_stories::users_sessions_tokens(s);
+    run_status_counts => |s, _| crate::user_stories::run_status_counts(s);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The subcommands, one module each.
 
 pub mod adopt;
+pub mod admin_api;
 pub mod bench;
 pub mod config;
 pub mod license;
@@ -8,6 +9,7 @@ pub mod quickstart;
 pub mod run;
 pub mod secrets;
 pub mod serve;
+pub mod users;
 
 use anyhow::Result;
 
@@ -29,10 +31,13 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Config(cmd) => config::run(&ctx, cmd).await,
-        Command::Serve(args) | Command::Engine(args) => serve::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(&ctx, args, true).await,
+        Command::Engine(args) => serve::run(&ctx, args, false).await,
         Command::Bench(args) => bench::run(&ctx, args).await,
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::License(cmd) => license::run(&ctx, cmd).await,
         Command::Adopt(args) => adopt::run(&ctx, args).await,
+        Command::AdminApi(args) => admin_api::run(&ctx, args).await,
+        Command::Users(cmd) => users::run(&ctx, cmd).await,
     }
 }

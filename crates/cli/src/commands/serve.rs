@@ -18,9 +18,12 @@ pub struct Args {
     /// The cycle to run on the interval.
     #[arg(long, default_value = "default")]
     pub cycle: String,
+    /// The Admin API's settings (`serve` only).
+    #[command(flatten)]
+    pub api: crate::commands::admin_api::Args,
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -34,9 +37,20 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+pub async fn run(ctx: &Ctx, args: Args, with_api: bool) -> Result<u8> {
     let store = ctx.store(true).await?;
     let engine = ctx.engine(&store).await?;
+    let (stop_api, api_stopped) = tokio::sync::watch::channel(false);
+    let api = if with_api {
+        let (listener, state) = crate::commands::admin_api::prepare(ctx, &store, Some(engine.clone()), &args.api).await?;
+        eprintln!("IdentityMesh Admin API on http://{}", args.api.listen);
+        let mut stopped = api_stopped.clone();
+        Some(tokio::spawn(identitymesh_api::serve(listener, state, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })))
+    } else {
+        None
+    };
     let options = RunOptions { actor: "engine:scheduler".into(), ..RunOptions::default() };
     eprintln!("IdentityMesh engine running on {} (cycle '{}' every {}s); Ctrl-C stops it", ctx.url.redacted(), args.cycle, args.interval);
     let shutdown = shutdown_signal();
@@ -65,6 +79,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
+    }
+    let _ = stop_api.send(true);
+    if let Some(api) = api {
+        api.await??;
     }
     eprintln!("stopped");
     Ok(0)

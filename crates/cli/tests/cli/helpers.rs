@@ -44,13 +44,46 @@ impl Outcome {
 
 /// Runs the binary with exactly these arguments, isolated from the caller's IDENTITYMESH_* environment.
 pub fn identitymesh<S: AsRef<str>>(args: &[S]) -> Outcome {
+    identitymesh_with(args, None, &[])
+}
+
+/// Runs the binary with these arguments, `stdin` as its standard input (none: closed) and
+/// `env` added to an environment without the caller's IDENTITYMESH_* variables.
+pub fn identitymesh_with<S: AsRef<str>>(
+    args: &[S],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Outcome {
+    use std::io::Write;
+    use std::process::Stdio;
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_identitymesh"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_identitymesh"));
+    command
         .args(&args)
-        .env_remove("IDENTITYMESH_DATA_DIR")
-        .env_remove("IDENTITYMESH_DATABASE_URL")
-        .env_remove("IDENTITYMESH_LOG")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in [
+        "IDENTITYMESH_DATA_DIR",
+        "IDENTITYMESH_DATABASE_URL",
+        "IDENTITYMESH_LOG",
+        "IDENTITYMESH_KEY_PASSPHRASE",
+        "IDENTITYMESH_LICENSE_ISSUERS",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = command.spawn().expect("the identitymesh binary runs");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // a command that exits without reading closes the pipe: not this helper's concern
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let output = child
+        .wait_with_output()
         .expect("the identitymesh binary runs");
     Outcome {
         code: output.status.code().unwrap_or(-1),
@@ -84,9 +117,15 @@ impl DataDir {
 
     /// Runs `identitymesh --data-dir DIR ARGS…`.
     pub fn run(&self, args: &[&str]) -> Outcome {
+        self.run_with(args, None, &[])
+    }
+
+    /// Runs `identitymesh --data-dir DIR ARGS…` with standard input and extra environment
+    /// (see [`identitymesh_with`]).
+    pub fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Outcome {
         let mut all = vec!["--data-dir".to_owned(), self.path().display().to_string()];
         all.extend(args.iter().map(|a| (*a).to_owned()));
-        identitymesh(&all)
+        identitymesh_with(&all, stdin, env)
     }
 
     /// `quickstart --json [EXTRA…]`, expected to complete (exit 0); its summary.

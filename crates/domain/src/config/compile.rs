@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::line_of;
 use super::raw::*;
+use super::secret_refs::{check_secret_name, check_setting_name};
 use super::{ConfigError, ConfigErrors};
 use crate::names::ConnectorName;
 use crate::run::RunProfile;
@@ -130,6 +131,9 @@ pub struct ConnectorConfig {
     pub guards: RawGuards,
     /// Type-specific settings (the `[connectors.NAME.csv]` table) as JSON.
     pub settings: serde_json::Value,
+    /// Credentials by reference: connector setting name to stored secret name (names only;
+    /// the engine opens the values when the connector runs).
+    pub secrets: BTreeMap<String, String>,
 }
 
 /// A compiled composer rule.
@@ -316,6 +320,7 @@ impl Compiler<'_> {
             "ldap" => rc.ldap.clone(),
             _ => None,
         };
+        let secrets = self.secret_refs(&base, rc, settings.as_ref());
         let settings = serde_json::to_value(settings.unwrap_or_default()).unwrap_or(serde_json::Value::Null);
         Some(ConnectorConfig {
             name: parsed?,
@@ -333,7 +338,27 @@ impl Compiler<'_> {
             flows_out,
             guards: rc.guards.clone(),
             settings,
+            secrets,
         })
+    }
+
+    /// Checks `secrets = { SETTING = "SECRET" }`: both names valid, and no setting also given
+    /// in the type's settings table (a credential belongs in a secret only; its value is
+    /// never echoed).
+    fn secret_refs(&mut self, base: &str, rc: &RawConnector, settings: Option<&toml::Table>) -> BTreeMap<String, String> {
+        for (setting, secret) in &rc.secrets {
+            let path = format!("{base}.secrets.{setting}");
+            if let Err(e) = check_setting_name(setting) {
+                self.error(&path, e);
+            }
+            if let Err(e) = check_secret_name(secret) {
+                self.error(&path, e);
+            }
+            if settings.is_some_and(|t| t.contains_key(setting)) {
+                self.error(&path, format!("'{setting}' is set both here and in [{base}.{}]; keep it only under secrets (the value stored with `identitymesh secrets set {secret}`)", rc.kind));
+            }
+        }
+        rc.secrets.clone()
     }
 
     fn mesh_type_of(&mut self, base: &str, rc: &RawConnector, mesh_types: &BTreeMap<String, MeshType>, needs: bool) -> Option<Option<MeshType>> {

@@ -6,9 +6,11 @@
 mod compile;
 mod locate;
 mod raw;
+mod secret_refs;
 
 pub use compile::*;
 pub use raw::*;
+pub use secret_refs::{check_secret_name, check_setting_name};
 
 use std::fmt;
 

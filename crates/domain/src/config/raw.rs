@@ -225,6 +225,11 @@ pub struct RawConnector {
     /// LDAP settings (for `type = "ldap"`).
     #[serde(default)]
     pub ldap: Option<toml::Table>,
+    /// Credentials by reference: connector setting name to the name of a secret stored with
+    /// `identitymesh secrets set NAME` (`secrets = { bind_password = "ldap-bind" }`). The
+    /// engine opens them when the connector runs; values never appear in the configuration.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 /// How one mesh attribute's contributions combine.

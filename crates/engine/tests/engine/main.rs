@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod composer;
+mod connector_secrets;
 mod csv_files;
 mod deprovision;
 mod guards;

@@ -45,7 +45,8 @@ CREATE TABLE mesh_keys (
     is_unique   INTEGER NOT NULL,
     PRIMARY KEY (mesh_id, attribute, key)
 );
-CREATE INDEX mesh_keys_lookup ON mesh_keys (object_type, attribute, key);
+-- mesh_id last: a join lookup reads the index alone, already in mesh_id order (no sort)
+CREATE INDEX mesh_keys_lookup ON mesh_keys (object_type, attribute, key, mesh_id);
 CREATE UNIQUE INDEX mesh_keys_unique ON mesh_keys (object_type, attribute, key) WHERE is_unique;
 
 CREATE TABLE export_queue (

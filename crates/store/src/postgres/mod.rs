@@ -20,6 +20,7 @@ mod runs;
 mod secrets;
 mod staged;
 mod tx;
+mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};

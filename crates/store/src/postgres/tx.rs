@@ -16,11 +16,12 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::BTreeMap;
 use tokio::runtime::Handle;
 
-use super::{db, exports, leases, mesh, records, runs, secrets, staged};
+use super::{db, exports, leases, mesh, records, runs, secrets, staged, users};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
+use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
@@ -569,5 +570,67 @@ impl Tx for PgTx {
     fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()> {
         let (h, c) = self.parts()?;
         h.block_on(secrets::set_key_settings(c, settings))
+    }
+
+    // ---- users, sessions, tokens (issue 5) ----
+    fn count_users(&mut self) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::count_users(c))
+    }
+    fn insert_user(&mut self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::insert_user(c, user, at))
+    }
+    fn user_by_name(&mut self, name: &str) -> StoreResult<Option<UserRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::user_by_name(c, name))
+    }
+    fn user_by_id(&mut self, id: i64) -> StoreResult<Option<UserRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::user_by_id(c, id))
+    }
+    fn users(&mut self) -> StoreResult<Vec<UserRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::users(c))
+    }
+    fn insert_session(&mut self, session: &SessionRecord) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::insert_session(c, session))
+    }
+    fn session(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::session(c, id_hash))
+    }
+    fn touch_session(&mut self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::touch_session(c, id_hash, at))
+    }
+    fn delete_session(&mut self, id_hash: &str) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::delete_session(c, id_hash))
+    }
+    fn delete_expired_sessions(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::delete_expired_sessions(c, before))
+    }
+    fn insert_api_token(&mut self, token: &NewApiToken) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::insert_api_token(c, token))
+    }
+    fn api_token_by_hash(&mut self, token_hash: &str) -> StoreResult<Option<ApiTokenRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::api_token_by_hash(c, token_hash))
+    }
+    fn api_tokens(&mut self) -> StoreResult<Vec<ApiTokenRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::api_tokens(c))
+    }
+    fn delete_api_token(&mut self, id: i64) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::delete_api_token(c, id))
+    }
+    fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::run_status_counts(c))
     }
 }

@@ -22,6 +22,7 @@ mod runs;
 mod secrets;
 mod staged;
 mod tx;
+mod users;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;

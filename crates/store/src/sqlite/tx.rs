@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
-use super::{db, exports, leases, mesh, records, runs, secrets, staged};
+use super::{db, exports, leases, mesh, records, runs, secrets, staged, users};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
+use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
@@ -467,5 +468,52 @@ impl Tx for SqliteTx<'_> {
     }
     fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()> {
         secrets::set_key_settings(&self.conn, settings)
+    }
+
+    // ---- users, sessions, tokens (issue 5) ----
+    fn count_users(&mut self) -> StoreResult<u64> {
+        users::count_users(&self.conn)
+    }
+    fn insert_user(&mut self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        users::insert_user(&self.conn, user, at)
+    }
+    fn user_by_name(&mut self, name: &str) -> StoreResult<Option<UserRecord>> {
+        users::user_by_name(&self.conn, name)
+    }
+    fn user_by_id(&mut self, id: i64) -> StoreResult<Option<UserRecord>> {
+        users::user_by_id(&self.conn, id)
+    }
+    fn users(&mut self) -> StoreResult<Vec<UserRecord>> {
+        users::users(&self.conn)
+    }
+    fn insert_session(&mut self, session: &SessionRecord) -> StoreResult<()> {
+        users::insert_session(&self.conn, session)
+    }
+    fn session(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        users::session(&self.conn, id_hash)
+    }
+    fn touch_session(&mut self, id_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        users::touch_session(&self.conn, id_hash, at)
+    }
+    fn delete_session(&mut self, id_hash: &str) -> StoreResult<bool> {
+        users::delete_session(&self.conn, id_hash)
+    }
+    fn delete_expired_sessions(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+        users::delete_expired_sessions(&self.conn, before)
+    }
+    fn insert_api_token(&mut self, token: &NewApiToken) -> StoreResult<i64> {
+        users::insert_api_token(&self.conn, token)
+    }
+    fn api_token_by_hash(&mut self, token_hash: &str) -> StoreResult<Option<ApiTokenRecord>> {
+        users::api_token_by_hash(&self.conn, token_hash)
+    }
+    fn api_tokens(&mut self) -> StoreResult<Vec<ApiTokenRecord>> {
+        users::api_tokens(&self.conn)
+    }
+    fn delete_api_token(&mut self, id: i64) -> StoreResult<bool> {
+        users::delete_api_token(&self.conn, id)
+    }
+    fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>> {
+        users::run_status_counts(&self.conn)
     }
 }

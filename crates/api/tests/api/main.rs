@@ -1,0 +1,8 @@
+//! Black-box tests of the Admin API: the real app on port 0 with a temporary database, on
+//! every backend. All in one binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+mod security;
+mod server;
