@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
 check() {
-    local crate="$1" forbidden="$2"
+    local crate="$1" forbidden="$2" depth="${3:-}"
     local found
-    found=$(cargo tree -p "$crate" -e normal --prefix none 2>/dev/null | awk '{print $1}' | grep -E "^($forbidden)$" | sort -u || true)
+    found=$(cargo tree -p "$crate" -e normal --prefix none ${depth:+--depth $depth} 2>/dev/null | awk '{print $1}' | grep -E "^($forbidden)$" | sort -u || true)
     if [ -n "$found" ]; then
         echo "FAIL: $crate depends on: $found"
         fail=1
@@ -19,4 +19,7 @@ check identitymesh-domain 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
 check identitymesh-expr 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
 check identitymesh-connectors 'sqlx|sqlx-core|rusqlite|axum|hyper|identitymesh-store'
 check identitymesh-engine 'axum|hyper'
+check identitymesh-secrets 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
+# the API reaches the database only through the store's port: no driver of its own
+check identitymesh-api 'sqlx|sqlx-core|rusqlite' 1
 exit $fail

@@ -210,7 +210,8 @@ impl Engine {
             Err(e) => return Ok(Outcome::failed(e.to_string())),
         };
         let kind = if delta { WatermarkKind::Delta } else { WatermarkKind::Full };
-        let (mode, notice) = self.import_mode(config, connector.as_ref(), delta).await?;
+        let source_id = connector.source_id();
+        let (mode, notice) = self.import_mode(config, &source_id, delta).await?;
         let mut stream = match connector.import(mode).await {
             Ok(s) => s,
             Err(e) => return Ok(Outcome::failed(format!("{e}; nothing was staged or deleted"))),
@@ -256,13 +257,13 @@ impl Engine {
         Ok(Outcome { status: verdict.status, stats: cx.stats, errors: cx.errors, reason })
     }
 
-    async fn import_mode(&self, config: &ConnectorConfig, connector: &dyn Connector, delta: bool) -> Result<(ImportMode, Option<String>), EngineError> {
+    async fn import_mode(&self, config: &ConnectorConfig, source_id: &str, delta: bool) -> Result<(ImportMode, Option<String>), EngineError> {
         if !delta {
             return Ok((ImportMode::Full, None));
         }
         let name = config.name.clone();
         let stored = self.blocking(move |tx| tx.watermark(&name, WatermarkKind::Delta)).await?;
-        match read_watermark(stored.as_deref(), &connector.source_id()) {
+        match read_watermark(stored.as_deref(), source_id) {
             Ok(w) => Ok((ImportMode::Delta(w), None)),
             Err(problem) => {
                 tracing::warn!(connector = %config.name, %problem, "delta import runs as an explicit full import");
@@ -492,4 +493,18 @@ fn merge(into: &mut RunStats, from: &RunStats) {
     into.exported_updates += from.exported_updates;
     into.exported_deletes += from.exported_deletes;
     into.errors += from.errors;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The Admin API runs engine work on its async runtime: the futures must be `Send`.
+    #[allow(dead_code, clippy::diverging_sub_expression, unreachable_code, unused_variables)]
+    fn engine_futures_are_send(engine: &Engine, options: &RunOptions) {
+        assert_send(&engine.run("c", RunProfile::FullImport, options));
+        assert_send(&engine.run_cycle("c", options));
+    }
 }

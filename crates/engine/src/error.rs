@@ -33,7 +33,9 @@ pub enum EngineError {
     },
     /// A secret the connector's configuration names is missing or cannot be opened. The
     /// message names the connector, the setting, the secret and what to do; never a value.
-    #[error("connector '{connector}' cannot run: its setting '{setting}' takes the secret '{secret}', {problem}")]
+    #[error(
+        "connector '{connector}' cannot run: its setting '{setting}' takes the secret '{secret}', {problem}"
+    )]
     Secret {
         /// Connector.
         connector: String,

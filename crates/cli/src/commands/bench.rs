@@ -74,9 +74,25 @@ fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-fn line(phase: &str, objects: u64, seconds: f64) {
+/// CPU time (user + system) of this process so far, in seconds (Linux; 0 elsewhere). Beside
+/// the wall time it shows how much of a phase was waiting (disk, or other load on the machine).
+fn cpu_seconds() -> f64 {
+    // fields 14 and 15 of /proc/self/stat, after the parenthesised command name
+    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| {
+        let rest = s.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    });
+    // the kernel reports USER_HZ ticks, 100 per second on every Linux platform
+    ticks.map_or(0.0, |t| t as f64 / 100.0)
+}
+
+fn line(phase: &str, objects: u64, seconds: f64, cpu: f64) {
     let per_sec = if seconds > 0.0 { objects as f64 / seconds } else { 0.0 };
-    println!("{}", json!({ "phase": phase, "objects": objects, "seconds": (seconds * 1000.0).round() / 1000.0, "objects_per_sec": per_sec.round(), "peak_rss_bytes": peak_rss_bytes() }));
+    println!(
+        "{}",
+        json!({ "phase": phase, "objects": objects, "seconds": (seconds * 1000.0).round() / 1000.0, "cpu_seconds": (cpu * 100.0).round() / 100.0, "objects_per_sec": per_sec.round(), "peak_rss_bytes": peak_rss_bytes() })
+    );
 }
 
 fn write_hr(path: &Path, persons: u64, terminated_override: Option<u64>) -> Result<()> {
@@ -91,15 +107,16 @@ fn write_hr(path: &Path, persons: u64, terminated_override: Option<u64>) -> Resu
     Ok(())
 }
 
-async fn timed(engine: &Engine, connector: &str, profile: RunProfile, phase: &str, objects: impl Fn(&identitymesh_engine::RunReport) -> u64) -> Result<f64> {
-    let start = Instant::now();
+async fn timed(engine: &Engine, connector: &str, profile: RunProfile, phase: &str, objects: impl Fn(&identitymesh_engine::RunReport) -> u64) -> Result<(f64, f64)> {
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let report = engine.run(connector, profile, &RunOptions { actor: "bench".into(), ..RunOptions::default() }).await?;
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     if !matches!(report.status, RunStatus::Completed) {
         anyhow::bail!("{phase} ended {}: {:?} {:?}", report.status.as_str(), report.reason, report.errors.first());
     }
-    line(phase, objects(&report), seconds);
-    Ok(seconds)
+    line(phase, objects(&report), seconds, cpu);
+    Ok((seconds, cpu))
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
@@ -114,15 +131,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 
     let n = args.persons;
     let s2 = store.clone();
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let inserted = tokio::task::spawn_blocking(move || s2.baseline_bulk_insert(&mut (0..n).map(|i| (hr_row(i, n)[1].clone(), hr_row(i, n)[0].clone())))).await??;
-    line("baseline_bulk_insert", inserted, start.elapsed().as_secs_f64());
+    line("baseline_bulk_insert", inserted, start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
 
     let config = compile(BENCH_CONFIG, KNOWN_KINDS).map_err(|e| anyhow::anyhow!("{e}"))?;
     let engine = Engine::new(store, config, dir.path().to_path_buf(), Arc::new(SystemClock), engine_holder());
     let import = timed(&engine, "hr", RunProfile::FullImport, "full_import", |r| r.stats.read).await?;
     let sync = timed(&engine, "hr", RunProfile::FullSync, "full_sync", |r| r.stats.synced).await?;
-    line("full_import_plus_full_sync", n, import + sync);
+    line("full_import_plus_full_sync", n, import.0 + sync.0, import.1 + sync.1);
     timed(&engine, "directory", RunProfile::FullImport, "target_import", |r| r.stats.read).await?;
     timed(&engine, "directory", RunProfile::Export, "export", |r| r.stats.exported_adds).await?;
 
@@ -131,6 +148,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let delta_import = timed(&engine, "hr", RunProfile::DeltaImport, "delta_import_file_compare", |r| r.stats.staged_updates).await?;
     let delta_sync = timed(&engine, "hr", RunProfile::DeltaSync, "delta_sync_one_change", |r| r.stats.synced).await?;
     let export = timed(&engine, "directory", RunProfile::Export, "delta_export_rewrite_file", |r| r.stats.exported_deletes).await?;
-    line("delta_cycle_total", 1, delta_import + delta_sync + export);
+    line("delta_cycle_total", 1, delta_import.0 + delta_sync.0 + export.0, delta_import.1 + delta_sync.1 + export.1);
     Ok(0)
 }
