@@ -2,7 +2,7 @@
 //!
 //! The Admin API: the HTTP face operators and automation use to see and steer IdentityMesh —
 //! a JSON REST API under `/api/v1` described by an OpenAPI document, health and Prometheus
-//! metrics, and (later) the server-rendered admin UI under `/ui`.
+//! metrics, and the server-rendered admin UI under `/ui`.
 //!
 //! The key decision: state is passed, never global. [`router`] takes an [`AppState`] (the
 //! store, the engine when this process runs one, the vault whose data-protection key ring
@@ -23,6 +23,7 @@ pub mod extract;
 mod ops;
 mod server;
 mod state;
+mod ui;
 pub mod v1;
 
 pub use auth::Role;

@@ -79,7 +79,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // same-origin: browsers then send the real Origin on form posts, which the anti-forgery
+        // Origin check needs (no-referrer makes them send `Origin: null`)
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in pairs {

@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .merge(v1::router(&state))
+        .merge(crate::ui::router(&state))
         .fallback(|| async {
             ApiError::NotFound("no such route; /api/v1/openapi.json lists them".into())
         })

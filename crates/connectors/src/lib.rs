@@ -17,6 +17,7 @@
 pub mod csv;
 mod csv_connector;
 mod error;
+pub mod ldap;
 mod secrets;
 
 use async_trait::async_trait;
@@ -33,7 +34,7 @@ pub use error::ConnectorError;
 pub use secrets::ConnectorSecrets;
 
 /// Connector types this build provides (for configuration validation).
-pub const KNOWN_KINDS: &[&str] = &["csv"];
+pub const KNOWN_KINDS: &[&str] = &["csv", "ldap"];
 
 /// What kind of import to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +168,9 @@ pub fn open_connector(
             csv_connector::refuse_secrets(config, secrets.settings())?;
             Ok(Box::new(CsvConnector::from_config(config, base_dir)?))
         }
+        "ldap" => Ok(Box::new(ldap::LdapConnector::from_config(
+            config, base_dir, &secrets,
+        )?)),
         other => Err(ConnectorError::Config {
             connector: config.name.to_string(),
             message: format!("connector type '{other}' is not available in this build"),

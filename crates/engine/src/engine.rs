@@ -289,7 +289,7 @@ impl Engine {
         let progress = self.progress.clone();
         let filter = if full { StagedFilter::All } else { StagedFilter::Pending };
         let (stats, errors) = tokio::task::spawn_blocking(move || -> StoreResult<_> {
-            let mut cx = SyncCx { config: &engine_config, now, run_id, stats: RunStats::default(), errors: Vec::new(), changes: simulate.then(Vec::new), isolate_next_page: false };
+            let mut cx = SyncCx { config: &engine_config, now, run_id, stats: RunStats::default(), errors: Vec::new(), changes: simulate.then(Vec::new) };
             let mut after = 0;
             if simulate {
                 let mut tx = store.begin()?;

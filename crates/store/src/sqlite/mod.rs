@@ -72,6 +72,9 @@ impl SqliteBackend {
             // a larger page cache keeps the hot indexes of a million-object sync in memory
             .and_then(|()| conn.pragma_update(None, "cache_size", -65_536))
             .and_then(|()| conn.pragma_update(None, "temp_store", "MEMORY"))
+            // checkpoint every ~40 MB of WAL instead of 4 MB: a hot index page rewritten by many
+            // batches reaches the database file once per checkpoint, not once per batch
+            .and_then(|()| conn.pragma_update(None, "wal_autocheckpoint", 10_000))
             .and_then(|()| conn.busy_timeout(std::time::Duration::from_secs(5)))
             .map_err(|e| connect_error(e.to_string()))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
