@@ -45,9 +45,9 @@ pub enum Command {
     /// Configuration as code: example, check, apply, export.
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
-    /// The Sync Engine in the foreground: runs queued requests and the cycle on an interval until stopped.
+    /// The Sync Engine and the Admin API in the foreground: queued runs, the cycle on an interval, the API and UI; Ctrl-C stops it.
     Serve(commands::serve::Args),
-    /// The Sync Engine alone (same as serve until the Admin API joins serve).
+    /// The Sync Engine alone, without the Admin API.
     Engine(commands::serve::Args),
     /// Approve or reject taking over an existing target object that matched a mesh object.
     Adopt(commands::adopt::Args),
@@ -60,7 +60,7 @@ pub enum Command {
     #[command(subcommand)]
     License(commands::license::LicenseCommand),
     /// The Admin API alone (REST under /api/v1, health, metrics); `serve` runs it with the engine.
-    AdminApi(commands::admin_api::Args),
+    AdminApi(commands::admin_api::ListenArgs),
     /// Users of the Admin API: add NAME --role R (password from standard input).
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
@@ -89,5 +89,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks every subcommand's arguments (unique names and groups, valid defaults).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

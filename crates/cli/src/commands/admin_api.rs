@@ -13,7 +13,7 @@ use crate::context::Ctx;
 
 /// Arguments of `admin-api` (and the API part of `serve`).
 #[derive(clap::Args, Debug, Clone)]
-pub struct Args {
+pub struct ListenArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -24,7 +24,7 @@ pub async fn prepare(
     ctx: &Ctx,
     store: &Store,
     engine: Option<Engine>,
-    args: &Args,
+    args: &ListenArgs,
 ) -> Result<(tokio::net::TcpListener, AppState)> {
     if let Err(message) = check_plain_http(args.listen) {
         bail!(message);
@@ -44,7 +44,7 @@ pub async fn prepare(
 }
 
 /// Runs `admin-api` until Ctrl-C or SIGTERM.
-pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+pub async fn run(ctx: &Ctx, args: ListenArgs) -> Result<u8> {
     let store = ctx.store(true).await?;
     let (listener, state) = prepare(ctx, &store, None, &args).await?;
     eprintln!(

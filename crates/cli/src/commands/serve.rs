@@ -20,7 +20,7 @@ pub struct Args {
     pub cycle: String,
     /// The Admin API's settings (`serve` only).
     #[command(flatten)]
-    pub api: crate::commands::admin_api::Args,
+    pub api: crate::commands::admin_api::ListenArgs,
 }
 
 pub async fn shutdown_signal() {
