@@ -20,6 +20,7 @@ check identitymesh-expr 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
 check identitymesh-connectors 'sqlx|sqlx-core|rusqlite|axum|hyper|identitymesh-store'
 check identitymesh-engine 'axum|hyper'
 check identitymesh-secrets 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
+check identitymesh-ldap 'tokio|ldap3|sqlx|sqlx-core|rusqlite|axum|hyper'
 # the API reaches the database only through the store's port: no driver of its own
 check identitymesh-api 'sqlx|sqlx-core|rusqlite' 1
 exit $fail

@@ -191,7 +191,11 @@ impl Dn {
     /// Whether this DN is `ancestor` or lies below it (`distinguishedNameMatch` per RDN).
     pub fn is_within(&self, ancestor: &Dn) -> bool {
         let (n, m) = (self.0.len(), ancestor.0.len());
-        n >= m && self.0[n - m..].iter().zip(&ancestor.0).all(|(a, b)| a.matches(b))
+        n >= m
+            && self.0[n - m..]
+                .iter()
+                .zip(&ancestor.0)
+                .all(|(a, b)| a.matches(b))
     }
 
     /// Whether this DN is an immediate child of `parent`.

@@ -147,18 +147,25 @@ impl Parser<'_> {
     }
 
     fn escaped(&mut self) -> Result<u8, DnError> {
-        let b = self.peek().ok_or_else(|| self.error("a '\\' ends the DN"))?;
+        let b = self
+            .peek()
+            .ok_or_else(|| self.error("a '\\' ends the DN"))?;
         if b.is_ascii_hexdigit() {
             let lo = self
                 .bytes
                 .get(self.pos + 1)
                 .copied()
                 .filter(u8::is_ascii_hexdigit)
-                .ok_or_else(|| self.error("'\\' must be followed by two hex digits or a special character"))?;
+                .ok_or_else(|| {
+                    self.error("'\\' must be followed by two hex digits or a special character")
+                })?;
             self.pos += 2;
             return Ok(hex(b) << 4 | hex(lo));
         }
-        if matches!(b, b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';' | b'=' | b' ' | b'#') {
+        if matches!(
+            b,
+            b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';' | b'=' | b' ' | b'#'
+        ) {
             self.pos += 1;
             return Ok(b);
         }

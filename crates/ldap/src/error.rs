@@ -42,7 +42,8 @@ pub(crate) fn valid_attribute_type(name: &str) -> bool {
     let Some(base) = parts.next() else {
         return false;
     };
-    let options_ok = parts.all(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let options_ok =
+        parts.all(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     options_ok && (valid_descriptor(base) || valid_oid(base))
 }
 
@@ -55,6 +56,8 @@ fn valid_descriptor(s: &str) -> bool {
 fn valid_oid(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|n| {
-            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))
         })
 }

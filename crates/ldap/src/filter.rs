@@ -138,7 +138,11 @@ impl Filter {
         out.push('(');
         match self {
             Filter::And(fs) | Filter::Or(fs) => {
-                out.push(if matches!(self, Filter::And(_)) { '&' } else { '|' });
+                out.push(if matches!(self, Filter::And(_)) {
+                    '&'
+                } else {
+                    '|'
+                });
                 for f in fs {
                     f.render_into(out)?;
                 }
@@ -191,7 +195,12 @@ fn checked(attribute: &str) -> Result<&str, FilterError> {
     }
 }
 
-fn simple(out: &mut String, attribute: &str, op: &str, value: &AssertionValue) -> Result<(), FilterError> {
+fn simple(
+    out: &mut String,
+    attribute: &str,
+    op: &str,
+    value: &AssertionValue,
+) -> Result<(), FilterError> {
     out.push_str(checked(attribute)?);
     out.push_str(op);
     match value {

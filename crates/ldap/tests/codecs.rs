@@ -12,24 +12,40 @@ fn people() -> Dn {
 #[test]
 fn c01_values_are_escaped_once_from_structured_rdns() {
     let jdoe = people().child(Rdn::new("cn", "Doe, Jane").unwrap());
-    assert_eq!(jdoe.to_string(), "cn=Doe\\, Jane,ou=People,dc=example,dc=test");
+    assert_eq!(
+        jdoe.to_string(),
+        "cn=Doe\\, Jane,ou=People,dc=example,dc=test"
+    );
     let rroe = people().child(Rdn::new("cn", "Roe ").unwrap());
     assert_eq!(rroe.to_string(), "cn=Roe\\ ,ou=People,dc=example,dc=test");
-    assert_eq!(Dn::parse(&rroe.to_string()).unwrap().rdn().unwrap().value_of("cn"), Some("Roe "));
+    assert_eq!(
+        Dn::parse(&rroe.to_string())
+            .unwrap()
+            .rdn()
+            .unwrap()
+            .value_of("cn"),
+        Some("Roe ")
+    );
 
     // A DN received from a directory is parsed once and formats back without a second escape.
     let ad = Dn::parse("CN=Moe\\, Mary,OU=Staff,DC=example,DC=test").unwrap();
     assert_eq!(ad.rdn().unwrap().value_of("cn"), Some("Moe, Mary"));
     let shown = ad.to_string();
     assert_eq!(shown, "CN=Moe\\, Mary,OU=Staff,DC=example,DC=test");
-    assert!(!shown.contains("\\\\,") && !shown.contains("\\5c,"), "{shown}");
+    assert!(
+        !shown.contains("\\\\,") && !shown.contains("\\5c,"),
+        "{shown}"
+    );
     assert_eq!(Dn::parse(&shown).unwrap(), ad);
 }
 
 #[test]
 fn every_special_character_is_escaped() {
     let rdn = Rdn::new("cn", "# a,b+c\"d\\e<f>g;h=i\0j é ").unwrap();
-    assert_eq!(rdn.to_string(), "cn=\\# a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i\\00j é\\ ");
+    assert_eq!(
+        rdn.to_string(),
+        "cn=\\# a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i\\00j é\\ "
+    );
     let back = Dn::parse(&rdn.to_string()).unwrap();
     assert_eq!(back.rdn().unwrap(), &rdn);
     // Hex escapes of UTF-8 decode to the character.
@@ -44,12 +60,18 @@ fn multi_valued_rdns_and_hex_values() {
     let rdn = dn.rdn().unwrap();
     assert_eq!(rdn.avas().len(), 2);
     assert_eq!(rdn.value_of("UID"), Some("jdoe"));
-    assert_eq!(dn.to_string(), "cn=Jane+uid=jdoe,ou=People,dc=example,dc=test");
+    assert_eq!(
+        dn.to_string(),
+        "cn=Jane+uid=jdoe,ou=People,dc=example,dc=test"
+    );
     let swapped = Dn::parse("uid=JDOE+cn=jane,ou=people,dc=example,dc=test").unwrap();
     assert!(dn.matches(&swapped));
 
     let hex = Dn::parse("1.3.6.1.4.1.1466.0=#04024869,dc=example").unwrap();
-    assert_eq!(hex.rdn().unwrap().first().value(), &AvaValue::Ber(vec![4, 2, 0x48, 0x69]));
+    assert_eq!(
+        hex.rdn().unwrap().first().value(),
+        &AvaValue::Ber(vec![4, 2, 0x48, 0x69])
+    );
     assert_eq!(hex.to_string(), "1.3.6.1.4.1.1466.0=#04024869,dc=example");
 }
 
@@ -83,7 +105,11 @@ fn c05_comparison_is_distinguished_name_match() {
     assert_eq!(source.match_key(), target.match_key());
     let spaced = Dn::parse("cn=Jane   Doe ,ou=people,dc=example,dc=test").unwrap();
     assert!(spaced.matches(&target));
-    assert!(!Dn::parse("cn=Jane Dee,ou=people,dc=example,dc=test").unwrap().matches(&target));
+    assert!(
+        !Dn::parse("cn=Jane Dee,ou=people,dc=example,dc=test")
+            .unwrap()
+            .matches(&target)
+    );
     // A case-only rename is a match: not an identity change.
     let before = Dn::parse("cn=DOE John,ou=People,dc=example,dc=test").unwrap();
     let after = Dn::parse("cn=Doe John,ou=People,dc=example,dc=test").unwrap();
@@ -99,28 +125,44 @@ fn parent_child_rename_and_move() {
     assert!(jdoe.is_child_of(&sales) && !jdoe.is_child_of(&marketing));
     assert!(jdoe.is_within(&Dn::parse("DC=EXAMPLE,dc=test").unwrap()));
     let moved = jdoe.moved_to(&marketing).unwrap();
-    assert_eq!(moved.to_string(), "uid=jdoe,ou=Marketing,dc=example,dc=test");
+    assert_eq!(
+        moved.to_string(),
+        "uid=jdoe,ou=Marketing,dc=example,dc=test"
+    );
     let renamed = moved.renamed(Rdn::new("uid", "jdoe2").unwrap()).unwrap();
-    assert_eq!(renamed.to_string(), "uid=jdoe2,ou=Marketing,dc=example,dc=test");
-    assert!(Dn::root().parent().is_none() && Dn::root().renamed(Rdn::new("cn", "x").unwrap()).is_err());
+    assert_eq!(
+        renamed.to_string(),
+        "uid=jdoe2,ou=Marketing,dc=example,dc=test"
+    );
+    assert!(
+        Dn::root().parent().is_none() && Dn::root().renamed(Rdn::new("cn", "x").unwrap()).is_err()
+    );
 }
 
 #[test]
 fn c03_filter_assertion_values_are_escaped_once() {
     let user = Dn::parse("CN=Doe\\, Jane (Contractor),OU=Staff,DC=example,DC=test").unwrap();
-    let filter = Filter::and([Filter::eq("objectClass", "group"), Filter::eq("member", &user)]);
+    let filter = Filter::and([
+        Filter::eq("objectClass", "group"),
+        Filter::eq("member", &user),
+    ]);
     assert_eq!(
         filter.render().unwrap(),
         "(&(objectClass=group)(member=CN=Doe\\5c, Jane \\28Contractor\\29,OU=Staff,DC=example,DC=test))"
     );
-    assert_eq!(Filter::eq("sAMAccountName", "j*").render().unwrap(), "(sAMAccountName=j\\2a)");
+    assert_eq!(
+        Filter::eq("sAMAccountName", "j*").render().unwrap(),
+        "(sAMAccountName=j\\2a)"
+    );
     assert_eq!(
         Filter::eq("sAMAccountName", "a)(cn=*").render().unwrap(),
         "(sAMAccountName=a\\29\\28cn=\\2a)"
     );
     assert_eq!(Filter::eq("cn", "nul\0").render().unwrap(), "(cn=nul\\00)");
     assert_eq!(
-        Filter::eq_bytes("objectGUID", &[0x01, 0xab, 0x2a]).render().unwrap(),
+        Filter::eq_bytes("objectGUID", &[0x01, 0xab, 0x2a])
+            .render()
+            .unwrap(),
         "(objectGUID=\\01\\ab\\2a)"
     );
 }
@@ -145,8 +187,8 @@ fn the_other_filter_forms_render() {
 
 fn hostile_value() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        ",", "+", "\"", "\\", "<", ">", ";", "=", " ", "#", "\0", "é", "日本", "a", "Z", "*", "(", ")",
-        "\\2c", "5c",
+        ",", "+", "\"", "\\", "<", ">", ";", "=", " ", "#", "\0", "é", "日本", "a", "Z", "*", "(",
+        ")", "\\2c", "5c",
     ]);
     prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
 }

@@ -50,7 +50,10 @@ pub(crate) async fn apply(
 }
 
 fn transport(cx: &ExportContext<'_>, e: ldap3::LdapError) -> ConnectorError {
-    ConnectorError::Source(format!("{}: the connection failed during export: {e}", cx.server))
+    ConnectorError::Source(format!(
+        "{}: the connection failed during export: {e}",
+        cx.server
+    ))
 }
 
 async fn add(
@@ -73,7 +76,11 @@ async fn add(
         }
     };
     let mut entry: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = Vec::new();
-    let mut classes: HashSet<Vec<u8>> = cx.object_classes.iter().map(|c| c.as_bytes().to_vec()).collect();
+    let mut classes: HashSet<Vec<u8>> = cx
+        .object_classes
+        .iter()
+        .map(|c| c.as_bytes().to_vec())
+        .collect();
     for (attribute, values) in attributes.iter() {
         if attribute.eq_ignore_ascii_case(cx.anchor_attribute) || values.is_empty() {
             continue;
@@ -88,7 +95,11 @@ async fn add(
     if !classes.is_empty() {
         entry.push((b"objectClass".to_vec(), classes));
     }
-    let result = ldap.with_timeout(cx.timeout).add(&dn, entry).await.map_err(|e| transport(cx, e))?;
+    let result = ldap
+        .with_timeout(cx.timeout)
+        .add(&dn, entry)
+        .await
+        .map_err(|e| transport(cx, e))?;
     match result.rc {
         0 | 68 => {}
         _ => return Ok(Err(failed(&format!("adding {dn}"), &result))),
@@ -96,7 +107,10 @@ async fn add(
     Ok(match read_anchor(ldap, cx, &dn).await? {
         Some(anchor) => Ok(ExportOutcome::Applied { anchor }),
         None => Err(ExportOutcome::Failed {
-            message: format!("{dn} was added but its {} could not be read back", cx.anchor_attribute),
+            message: format!(
+                "{dn} was added but its {} could not be read back",
+                cx.anchor_attribute
+            ),
         }),
     })
 }
@@ -110,7 +124,10 @@ async fn update(
 ) -> Result<Step<ExportOutcome>, ConnectorError> {
     let Some(mut dn) = find_by_anchor(ldap, cx, anchor).await? else {
         return Ok(Err(ExportOutcome::Failed {
-            message: format!("no entry below {} has {} {anchor}", cx.base_dn, cx.anchor_attribute),
+            message: format!(
+                "no entry below {} has {} {anchor}",
+                cx.base_dn, cx.anchor_attribute
+            ),
         }));
     };
     if let Some(new_name) = new_name {
@@ -122,14 +139,22 @@ async fn update(
     if !changes.is_empty() {
         let dn_text = dn.to_string();
         let mods: Vec<Mod<Vec<u8>>> = changes.iter().map(to_mod).collect();
-        let result = ldap.with_timeout(cx.timeout).modify(&dn_text, mods).await.map_err(|e| transport(cx, e))?;
+        let result = ldap
+            .with_timeout(cx.timeout)
+            .modify(&dn_text, mods)
+            .await
+            .map_err(|e| transport(cx, e))?;
         match result.rc {
             0 => {}
             // One value already there or already gone fails the whole modify: apply the
             // changes one value at a time, counting those as applied.
             16 | 20 => {
                 for m in changes.iter().flat_map(single_value_mods) {
-                    let r = ldap.with_timeout(cx.timeout).modify(&dn_text, vec![m]).await.map_err(|e| transport(cx, e))?;
+                    let r = ldap
+                        .with_timeout(cx.timeout)
+                        .modify(&dn_text, vec![m])
+                        .await
+                        .map_err(|e| transport(cx, e))?;
                     if !matches!(r.rc, 0 | 16 | 20) {
                         return Ok(Err(failed(&format!("modifying {dn_text}"), &r)));
                     }
@@ -138,7 +163,9 @@ async fn update(
             _ => return Ok(Err(failed(&format!("modifying {dn_text}"), &result))),
         }
     }
-    Ok(Ok(ExportOutcome::Applied { anchor: anchor.clone() }))
+    Ok(Ok(ExportOutcome::Applied {
+        anchor: anchor.clone(),
+    }))
 }
 
 async fn rename(
@@ -159,7 +186,9 @@ async fn rename(
         return Ok(Ok(target));
     }
     let (Some(rdn), Some(parent)) = (target.rdn(), target.parent()) else {
-        return Ok(Err(ExportOutcome::Permanent { message: "the planned new DN is empty".into() }));
+        return Ok(Err(ExportOutcome::Permanent {
+            message: "the planned new DN is empty".into(),
+        }));
     };
     let new_superior = match current.parent() {
         Some(p) if p.matches(&parent) => None,
@@ -168,22 +197,40 @@ async fn rename(
     let current_text = current.to_string();
     let result = ldap
         .with_timeout(cx.timeout)
-        .modifydn(&current_text, &rdn.to_string(), true, new_superior.as_deref())
+        .modifydn(
+            &current_text,
+            &rdn.to_string(),
+            true,
+            new_superior.as_deref(),
+        )
         .await
         .map_err(|e| transport(cx, e))?;
     if result.rc != 0 {
-        return Ok(Err(failed(&format!("renaming {current_text} to {target}"), &result)));
+        return Ok(Err(failed(
+            &format!("renaming {current_text} to {target}"),
+            &result,
+        )));
     }
     Ok(Ok(target))
 }
 
-async fn delete(ldap: &mut Ldap, cx: &ExportContext<'_>, anchor: &Anchor) -> Result<Step<ExportOutcome>, ConnectorError> {
-    let applied = ExportOutcome::Applied { anchor: anchor.clone() };
+async fn delete(
+    ldap: &mut Ldap,
+    cx: &ExportContext<'_>,
+    anchor: &Anchor,
+) -> Result<Step<ExportOutcome>, ConnectorError> {
+    let applied = ExportOutcome::Applied {
+        anchor: anchor.clone(),
+    };
     let Some(dn) = find_by_anchor(ldap, cx, anchor).await? else {
         return Ok(Ok(applied));
     };
     let dn = dn.to_string();
-    let result = ldap.with_timeout(cx.timeout).delete(&dn).await.map_err(|e| transport(cx, e))?;
+    let result = ldap
+        .with_timeout(cx.timeout)
+        .delete(&dn)
+        .await
+        .map_err(|e| transport(cx, e))?;
     Ok(match result.rc {
         0 | 32 => Ok(applied),
         _ => Err(failed(&format!("deleting {dn}"), &result)),
@@ -191,7 +238,11 @@ async fn delete(ldap: &mut Ldap, cx: &ExportContext<'_>, anchor: &Anchor) -> Res
 }
 
 /// The DN of the entry with this anchor below the base, if any.
-pub(crate) async fn find_by_anchor(ldap: &mut Ldap, cx: &ExportContext<'_>, anchor: &Anchor) -> Result<Option<Dn>, ConnectorError> {
+pub(crate) async fn find_by_anchor(
+    ldap: &mut Ldap,
+    cx: &ExportContext<'_>,
+    anchor: &Anchor,
+) -> Result<Option<Dn>, ConnectorError> {
     let filter = Filter::eq(cx.anchor_attribute, anchor.as_str())
         .render()
         .map_err(|e| ConnectorError::Source(e.to_string()))?;
@@ -208,21 +259,43 @@ pub(crate) async fn find_by_anchor(ldap: &mut Ldap, cx: &ExportContext<'_>, anch
             describe(&found.1)
         )));
     }
-    let Some(entry) = found.0.into_iter().next() else { return Ok(None) };
+    let Some(entry) = found.0.into_iter().next() else {
+        return Ok(None);
+    };
     let dn = SearchEntry::construct(entry).dn;
-    Dn::parse(&dn).map(Some).map_err(|e| ConnectorError::Source(format!("{}: the server returned a DN that does not parse: {e}", cx.server)))
+    Dn::parse(&dn).map(Some).map_err(|e| {
+        ConnectorError::Source(format!(
+            "{}: the server returned a DN that does not parse: {e}",
+            cx.server
+        ))
+    })
 }
 
-async fn read_anchor(ldap: &mut Ldap, cx: &ExportContext<'_>, dn: &str) -> Result<Option<Anchor>, ConnectorError> {
+async fn read_anchor(
+    ldap: &mut Ldap,
+    cx: &ExportContext<'_>,
+    dn: &str,
+) -> Result<Option<Anchor>, ConnectorError> {
     let found = ldap
         .with_timeout(cx.timeout)
-        .search(dn, Scope::Base, "(objectClass=*)", vec![cx.anchor_attribute])
+        .search(
+            dn,
+            Scope::Base,
+            "(objectClass=*)",
+            vec![cx.anchor_attribute],
+        )
         .await
         .map_err(|e| transport(cx, e))?;
     let anchor = found.0.into_iter().next().and_then(|e| {
         let entry = SearchEntry::construct(e);
-        let (_, values) = entry.attrs.into_iter().find(|(k, _)| k.eq_ignore_ascii_case(cx.anchor_attribute))?;
-        values.into_iter().next().and_then(|v| Anchor::parse(&v).ok())
+        let (_, values) = entry
+            .attrs
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(cx.anchor_attribute))?;
+        values
+            .into_iter()
+            .next()
+            .and_then(|v| Anchor::parse(&v).ok())
     });
     Ok(anchor)
 }
@@ -231,7 +304,13 @@ fn value_bytes(value: &Value) -> Vec<u8> {
     match value {
         Value::Str(s) => s.as_bytes().to_vec(),
         Value::Int(i) => i.to_string().into_bytes(),
-        Value::Bool(b) => if *b { b"TRUE".to_vec() } else { b"FALSE".to_vec() },
+        Value::Bool(b) => {
+            if *b {
+                b"TRUE".to_vec()
+            } else {
+                b"FALSE".to_vec()
+            }
+        }
         Value::Bytes(b) => b.clone(),
     }
 }
@@ -252,8 +331,14 @@ fn single_value_mods(change: &AttributeChange) -> Vec<Mod<Vec<u8>>> {
     let attr = change.attribute().as_bytes().to_vec();
     let one = |v: &Value| HashSet::from([value_bytes(v)]);
     match change {
-        AttributeChange::AddValues { values, .. } => values.iter().map(|v| Mod::Add(attr.clone(), one(v))).collect(),
-        AttributeChange::RemoveValues { values, .. } => values.iter().map(|v| Mod::Delete(attr.clone(), one(v))).collect(),
+        AttributeChange::AddValues { values, .. } => values
+            .iter()
+            .map(|v| Mod::Add(attr.clone(), one(v)))
+            .collect(),
+        AttributeChange::RemoveValues { values, .. } => values
+            .iter()
+            .map(|v| Mod::Delete(attr.clone(), one(v)))
+            .collect(),
         other => vec![to_mod(other)],
     }
 }

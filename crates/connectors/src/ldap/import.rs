@@ -76,7 +76,10 @@ impl LdapImport {
         let SearchResult(entries, result) = match answer {
             Ok(r) => r,
             Err(e) => {
-                self.stop(true, format!("the search of {} failed: {e}", self.spec.base));
+                self.stop(
+                    true,
+                    format!("the search of {} failed: {e}", self.spec.base),
+                );
                 return;
             }
         };
@@ -139,7 +142,10 @@ impl ImportStream for LdapImport {
             Some((failed, reason)) => (failed, Some(reason)),
             None if !self.done => (
                 false,
-                Some(format!("{}: the import was not read to its end", self.spec.server)),
+                Some(format!(
+                    "{}: the import was not read to its end",
+                    self.spec.server
+                )),
             ),
             None => (false, None),
         };
@@ -182,7 +188,10 @@ pub(crate) fn map_entry(schema: &ObjectTypeSchema, entry: SearchEntry) -> Import
                 None => {
                     return reject(
                         &entry.dn,
-                        format!("attribute '{}' holds a value that is not a valid {:?}; the entry is skipped", attr.name, attr.kind),
+                        format!(
+                            "attribute '{}' holds a value that is not a valid {:?}; the entry is skipped",
+                            attr.name, attr.kind
+                        ),
                     );
                 }
             }
@@ -197,7 +206,10 @@ pub(crate) fn map_entry(schema: &ObjectTypeSchema, entry: SearchEntry) -> Import
     let Some(anchor) = anchor else {
         return reject(
             &entry.dn,
-            format!("the entry has no usable anchor attribute '{}'; it is skipped", schema.anchor),
+            format!(
+                "the entry has no usable anchor attribute '{}'; it is skipped",
+                schema.anchor
+            ),
         );
     };
     ImportRecord::Upsert(ImportedObject {
@@ -217,7 +229,12 @@ fn lower_keys<V>(map: HashMap<String, V>) -> HashMap<String, V> {
 fn to_value(kind: ValueKind, raw: Vec<u8>) -> Option<Value> {
     match kind {
         ValueKind::Binary => Some(Value::Bytes(raw)),
-        ValueKind::Integer => std::str::from_utf8(&raw).ok()?.trim().parse().ok().map(Value::Int),
+        ValueKind::Integer => std::str::from_utf8(&raw)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .map(Value::Int),
         ValueKind::Boolean => match std::str::from_utf8(&raw).ok()? {
             "TRUE" => Some(Value::Bool(true)),
             "FALSE" => Some(Value::Bool(false)),

@@ -62,7 +62,10 @@ impl LdapConnector {
             )));
         }
         let anchor = config.schema.anchor.as_str();
-        if ["dn", "distinguishedName", "entryDN"].iter().any(|a| a.eq_ignore_ascii_case(anchor)) {
+        if ["dn", "distinguishedName", "entryDN"]
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(anchor))
+        {
             return Err(config_error(format!(
                 "anchor '{anchor}' is a name, not a stable identity (it changes on rename or \
                  move); use entryUUID (OpenLDAP) or objectGUID (Active Directory)"
@@ -118,7 +121,10 @@ impl LdapConnector {
             .iter()
             .map(|a| a.name.clone())
             .collect();
-        if !attributes.iter().any(|a| a.eq_ignore_ascii_case(&self.schema.anchor)) {
+        if !attributes
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&self.schema.anchor))
+        {
             attributes.push(self.schema.anchor.clone());
         }
         Ok(SearchSpec {
@@ -140,7 +146,11 @@ impl LdapConnector {
 #[async_trait]
 impl Connector for LdapConnector {
     fn source_id(&self) -> String {
-        format!("{}/{}", self.settings.url.trim_end_matches('/'), self.settings.base_dn)
+        format!(
+            "{}/{}",
+            self.settings.url.trim_end_matches('/'),
+            self.settings.base_dn
+        )
     }
 
     async fn import(&mut self, mode: ImportMode) -> Result<Box<dyn ImportStream>, ConnectorError> {
@@ -155,7 +165,10 @@ impl Connector for LdapConnector {
         ExportStyle::PerItem
     }
 
-    async fn apply_exports(&mut self, items: &[ExportItem]) -> Result<Vec<ExportOutcome>, ConnectorError> {
+    async fn apply_exports(
+        &mut self,
+        items: &[ExportItem],
+    ) -> Result<Vec<ExportOutcome>, ConnectorError> {
         let mut ldap = self.session().await?;
         let cx = ExportContext {
             server: &self.settings.url,
@@ -171,3 +184,6 @@ impl Connector for LdapConnector {
         Ok(outcomes)
     }
 }
+
+#[cfg(test)]
+mod tests;

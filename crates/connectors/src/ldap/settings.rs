@@ -84,7 +84,10 @@ impl LdapSettings {
     /// Checks the settings; the message says what to change.
     pub(crate) fn validate(&self) -> Result<(), String> {
         let host = self.host().ok_or_else(|| {
-            format!("url {:?} must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]", self.url)
+            format!(
+                "url {:?} must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]",
+                self.url
+            )
         })?;
         let tls = self.url.starts_with("ldaps://") || self.tls.starttls;
         if !tls && !self.allow_plain && !is_loopback(host) {

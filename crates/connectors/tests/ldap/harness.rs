@@ -2,7 +2,9 @@
 //! loopback port, stopped when the handle drops. Without slapd the tests skip locally but
 //! FAIL when `CI` is set (CI installs it with `bash .ci/slapd.sh install`).
 
-use identitymesh_connectors::{Connector, ConnectorSecrets, ImportEnd, ImportMode, ImportRecord, open_connector};
+use identitymesh_connectors::{
+    Connector, ConnectorSecrets, ImportEnd, ImportMode, ImportRecord, open_connector,
+};
 use identitymesh_domain::config::compile;
 use identitymesh_secrets::SecretString;
 use std::io::Write;
@@ -33,7 +35,10 @@ fn script() -> PathBuf {
 fn installed() -> bool {
     let on_path = |bin: &str| {
         Command::new("sh")
-            .args(["-c", &format!("command -v {bin} || test -x /usr/sbin/{bin}")])
+            .args([
+                "-c",
+                &format!("command -v {bin} || test -x /usr/sbin/{bin}"),
+            ])
             .stdout(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
@@ -42,7 +47,11 @@ fn installed() -> bool {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Slapd {
@@ -51,7 +60,9 @@ impl Slapd {
     pub fn start(extra_suffixes: &[&str]) -> Option<Self> {
         if !installed() {
             if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-                panic!("slapd/ldap-utils are not installed but CI is set: run `bash .ci/slapd.sh install`");
+                panic!(
+                    "slapd/ldap-utils are not installed but CI is set: run `bash .ci/slapd.sh install`"
+                );
             }
             eprintln!("skipped: slapd is not installed (bash .ci/slapd.sh install)");
             return None;
@@ -71,7 +82,11 @@ impl Slapd {
                 slapd.ldapadd(ADMIN, &base_ldif(), false);
                 return Some(slapd);
             }
-            assert!(attempt < 2, "slapd did not start: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                attempt < 2,
+                "slapd did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         unreachable!()
     }
@@ -88,34 +103,63 @@ impl Slapd {
     }
 
     /// `ldapadd` (with `-c` when `continue_on_error`): the number added and the error lines.
-    pub fn ldapadd(&self, bind_dn: &str, ldif: &str, continue_on_error: bool) -> (usize, Vec<String>) {
+    pub fn ldapadd(
+        &self,
+        bind_dn: &str,
+        ldif: &str,
+        continue_on_error: bool,
+    ) -> (usize, Vec<String>) {
+        // Through a file: writing a large LDIF to stdin while ldapadd's output fills its pipe
+        // would deadlock.
+        let mut file = tempfile::NamedTempFile::new_in(self.dir.path()).unwrap();
+        file.write_all(ldif.as_bytes()).unwrap();
         let mut cmd = Command::new("ldapadd");
         cmd.args(["-x", "-H", &self.url(), "-D", bind_dn, "-w", ROOT_PW]);
+        cmd.arg("-f").arg(file.path());
         if continue_on_error {
             cmd.arg("-c");
         }
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let added = String::from_utf8_lossy(&out.stdout).matches("adding new entry").count();
+        let out = cmd.stdin(Stdio::null()).output().unwrap();
+        let added = String::from_utf8_lossy(&out.stdout)
+            .matches("adding new entry")
+            .count();
         let errors: Vec<String> = String::from_utf8_lossy(&out.stderr)
             .lines()
             .filter(|l| l.starts_with("ldap_add:"))
             .map(str::to_owned)
             .collect();
-        assert!(continue_on_error || out.status.success(), "ldapadd failed: {errors:?}");
+        assert!(
+            continue_on_error || out.status.success(),
+            "ldapadd failed: {errors:?}"
+        );
         (added, errors)
     }
 
     /// Entries below `base` matching `filter`, counted by `ldapsearch` (paged) as `bind_dn`.
     pub fn count(&self, bind_dn: &str, base: &str, filter: &str) -> usize {
         let out = Command::new("ldapsearch")
-            .args(["-x", "-LLL", "-H", &self.url(), "-D", bind_dn, "-w", ROOT_PW])
+            .args([
+                "-x",
+                "-LLL",
+                "-H",
+                &self.url(),
+                "-D",
+                bind_dn,
+                "-w",
+                ROOT_PW,
+            ])
             .args(["-E", "pr=500/noprompt", "-b", base, filter, "1.1"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("dn:")).count()
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("dn:"))
+            .count()
     }
 }
 
@@ -164,14 +208,18 @@ object_classes = ["inetOrgPerson"]
 
 /// Opens the connector `dir` of a configuration with this bind password.
 pub fn open(toml: &str, password: &str) -> Box<dyn Connector> {
-    let config = compile(toml, identitymesh_connectors::KNOWN_KINDS).unwrap_or_else(|e| panic!("{e}"));
+    let config =
+        compile(toml, identitymesh_connectors::KNOWN_KINDS).unwrap_or_else(|e| panic!("{e}"));
     let mut secrets = ConnectorSecrets::new();
     secrets.insert("bind_password", SecretString::from(password));
     open_connector(config.connector("dir").unwrap(), Path::new("."), secrets).unwrap()
 }
 
 /// Reads a full import to its end.
-pub async fn import_all(connector: &mut dyn Connector, batch: usize) -> (Vec<ImportRecord>, ImportEnd) {
+pub async fn import_all(
+    connector: &mut dyn Connector,
+    batch: usize,
+) -> (Vec<ImportRecord>, ImportEnd) {
     let mut stream = connector.import(ImportMode::Full).await.unwrap();
     let mut records = Vec::new();
     loop {
