@@ -479,6 +479,37 @@ pub trait Tx {
     /// Removes a run request once taken.
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool>;
 
+    // ---- several steps in one call, for the sync hot path ----
+    /// Creates a mesh object together with its indexed keys and returns its id: what
+    /// [`Tx::insert_mesh`] followed by [`Tx::replace_mesh_keys`] does, for an object that holds
+    /// no keys yet. A unique key held by another object is [`StoreError::UniqueViolation`]
+    /// naming the holder, and then nothing is stored.
+    fn insert_mesh_with_keys(
+        &mut self,
+        object: &NewMeshObject,
+        keys: &[MeshKey],
+        at: DateTime<Utc>,
+    ) -> StoreResult<MeshId>;
+    /// Stages a target object the engine provisions and queues its export, unless the
+    /// object's (connector, anchor) is already staged: then nothing is written and the answer
+    /// is `None`. Otherwise `(staged id, queue id)`; the export's `staged_id` is ignored and
+    /// the new object's id used instead.
+    fn insert_staged_with_export(
+        &mut self,
+        object: &NewStaged,
+        export: &NewExport,
+        run_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<(i64, i64)>>;
+    /// Sets a staged object's link and its pending import change in one write: what
+    /// [`Tx::set_staged_link`] followed by [`Tx::set_staged_pending`] does.
+    fn set_staged_link_and_pending(
+        &mut self,
+        id: i64,
+        link: &Link,
+        pending: PendingImport,
+    ) -> StoreResult<()>;
+
     // ---- secrets and keys (issue 3): sealed blobs only, never a value in clear ----
     /// Inserts or replaces a secret (by name); `created_at` and `last_used_at` of an existing
     /// secret are kept.

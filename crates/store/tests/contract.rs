@@ -8,6 +8,8 @@
 mod fixtures;
 #[path = "contract/harness.rs"]
 mod harness;
+#[path = "contract/hot_path_stories.rs"]
+mod hot_path_stories;
 #[path = "contract/id_stories.rs"]
 mod id_stories;
 #[path = "contract/mesh_export_stories.rs"]
@@ -67,6 +69,9 @@ contract! {
     export_ids_are_never_reused => crate::id_stories::export_ids_are_never_reused;
     users_sessions_tokens => |s, _| crate::user_stories::users_sessions_tokens(s);
     run_status_counts => |s, _| crate::user_stories::run_status_counts(s);
+    insert_mesh_with_keys => |s, _| crate::hot_path_stories::insert_mesh_with_keys(s);
+    insert_staged_with_export => |s, _| crate::hot_path_stories::insert_staged_with_export(s);
+    set_staged_link_and_pending => |s, _| crate::hot_path_stories::set_staged_link_and_pending(s);
 }
 
 #[test]

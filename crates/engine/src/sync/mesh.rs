@@ -67,6 +67,8 @@ fn compose_all(cx: &SyncCx, tx: &mut dyn Tx, type_name: &str, objects: &[StagedO
     let mut per_attribute = contributions(cx, tx, objects)?;
     let mut attributes = base.0.clone();
     let mut provenance = base.1.clone();
+    // one timestamp text for every attribute set now
+    let mut at: Option<String> = None;
     for name in flowed_attributes(cx, type_name) {
         let contributors = per_attribute.remove(&name).unwrap_or_default();
         match compose(&cx.config.composer_rule(type_name, &name), &contributors) {
@@ -77,7 +79,8 @@ fn compose_all(cx: &SyncCx, tx: &mut dyn Tx, type_name: &str, objects: &[StagedO
                 }
                 if !same_values(attributes.get(&name), &values) {
                     attributes.set(name.clone(), values);
-                    provenance.insert(name, Provenance { connector, rule, at: cx.now.to_rfc3339() });
+                    let at = at.get_or_insert_with(|| cx.now.to_rfc3339()).clone();
+                    provenance.insert(name, Provenance { connector, rule, at });
                 }
             }
             Composed::Cleared { .. } | Composed::Absent => {
@@ -113,8 +116,7 @@ pub(crate) fn create_mesh_from(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &Con
     let (attributes, provenance) = compose_all(cx, tx, &type_name, std::slice::from_ref(object), (&Attributes::new(), &ProvenanceMap::new()))?;
     let mesh_type = mesh_type(cx, &type_name)?;
     let new = NewMeshObject { object_type: type_name.clone(), attributes, provenance };
-    let id = tx.insert_mesh(&new, cx.now)?;
-    tx.replace_mesh_keys(id, &type_name, &keys_of(mesh_type, &new.attributes))?;
+    let id = tx.insert_mesh_with_keys(&new, &keys_of(mesh_type, &new.attributes), cx.now)?;
     let after = audit_json(&new.attributes, &mesh_type.attributes, None);
     cx.audit(tx, "mesh.create", id.to_string(), None, Some(serde_json::json!({ "projected_from": format!("{}/anchor {}", connector.name, object.anchor), "attributes": after })))?;
     Ok(MeshObject { id, object_type: new.object_type, attributes: new.attributes, provenance: new.provenance, version: 1 })

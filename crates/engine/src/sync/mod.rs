@@ -85,7 +85,6 @@ pub(crate) fn sync_page(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorN
 fn sync_one_isolated(cx: &mut SyncCx, tx: &mut dyn Tx, object: StagedObject) -> StoreResult<()> {
     let stats_before = cx.stats.clone();
     let changes_before = cx.changes.as_ref().map_or(0, Vec::len);
-    let label = format!("{} anchor {}", object.connector, object.anchor);
     tx.savepoint()?;
     match sync_object(cx, tx, &object) {
         Ok(()) => {
@@ -100,7 +99,7 @@ fn sync_one_isolated(cx: &mut SyncCx, tx: &mut dyn Tx, object: StagedObject) -> 
                 changes.truncate(changes_before);
             }
             cx.stats.errors += 1;
-            cx.errors.push(ObjectError { object: label, message: problem.to_string() });
+            cx.errors.push(ObjectError { object: format!("{} anchor {}", object.connector, object.anchor), message: problem.to_string() });
             Ok(())
         }
     }

@@ -18,8 +18,10 @@ use identitymesh_domain::mesh::MeshObject;
 enum Resolved {
     /// Linked to an existing mesh object.
     Existing(MeshId),
-    /// A new mesh object was projected from it.
+    /// A new mesh object was projected from it; its link is not written yet.
     Projected(MeshObject),
+    /// A new mesh object was projected from it, and the link written.
+    ProjectedLinked(MeshObject),
     /// Not linked.
     Nothing,
 }
@@ -37,10 +39,21 @@ pub(crate) fn sync_object(cx: &mut SyncCx, tx: &mut dyn Tx, object: &StagedObjec
     }
     let mesh_id = match &object.link {
         Link::Joined { mesh_id, .. } => Some(*mesh_id),
-        _ => match resolve_link(cx, tx, connector, object)? {
+        _ => match resolve_link(cx, tx, connector, object, LinkWrite::Deferred)? {
             Resolved::Existing(id) => Some(id),
             Resolved::Projected(mesh) => {
                 // freshly composed from this object alone: nothing to recompose, no target yet
+                provision_all_targets(cx, tx, &mesh, &[])?;
+                // the link and the pending state in one write
+                let link = Link::Joined { mesh_id: mesh.id, how: LinkKind::Projected };
+                if object.pending == PendingImport::None {
+                    tx.set_staged_link(object.id, &link)?;
+                } else {
+                    tx.set_staged_link_and_pending(object.id, &link, PendingImport::None)?;
+                }
+                return Ok(());
+            }
+            Resolved::ProjectedLinked(mesh) => {
                 provision_all_targets(cx, tx, &mesh, &[])?;
                 None
             }
@@ -69,9 +82,9 @@ fn orphaned(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, objec
     tx.set_staged_link(object.id, &Link::Unjoined)?;
     let mut unlinked = object.clone();
     unlinked.link = Link::Unjoined;
-    match resolve_link(cx, tx, connector, &unlinked)? {
+    match resolve_link(cx, tx, connector, &unlinked, LinkWrite::Now)? {
         Resolved::Existing(id) => Ok(Some(id)),
-        Resolved::Projected(mesh) => Ok(Some(mesh.id)),
+        Resolved::Projected(mesh) | Resolved::ProjectedLinked(mesh) => Ok(Some(mesh.id)),
         Resolved::Nothing => Ok(None),
     }
 }
@@ -103,8 +116,19 @@ fn join_candidates(cx: &SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, ob
     Ok(decide_join(results))
 }
 
+/// When a projected object's link is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LinkWrite {
+    /// At once.
+    Now,
+    /// By the caller, after provisioning, together with the pending state — unless a target
+    /// connector is the object's own connector: provisioning may then read the object, and
+    /// the link is written at once.
+    Deferred,
+}
+
 /// Finds or makes the mesh object of an unlinked connector object.
-fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Resolved> {
+fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject, link_write: LinkWrite) -> ObjectResult<Resolved> {
     if matches!(object.link, Link::AwaitingAdoption { .. }) {
         return Ok(Resolved::Nothing);
     }
@@ -124,7 +148,7 @@ fn resolve_link(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, o
             });
             Ok(Resolved::Nothing)
         }
-        JoinDecision::NoMatch => project(cx, tx, connector, object),
+        JoinDecision::NoMatch => project(cx, tx, connector, object, link_write),
     }
 }
 
@@ -214,7 +238,7 @@ pub(crate) fn is_privileged(cx: &SyncCx, connector: &ConnectorConfig, object: &S
     }
 }
 
-fn project(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject) -> ObjectResult<Resolved> {
+fn project(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object: &StagedObject, link_write: LinkWrite) -> ObjectResult<Resolved> {
     let Some(projection) = &connector.projection else {
         if object.link != Link::Unjoined {
             tx.set_staged_link(object.id, &Link::Unjoined)?;
@@ -231,8 +255,12 @@ fn project(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorConfig, object
         }
     }
     let mesh = create_mesh_from(cx, tx, connector, object)?;
-    tx.set_staged_link(object.id, &Link::Joined { mesh_id: mesh.id, how: LinkKind::Projected })?;
     cx.stats.projected += 1;
+    let self_target = || cx.config.targets_for(&mesh.object_type).any(|t| t.name == object.connector);
+    if link_write == LinkWrite::Now || self_target() {
+        tx.set_staged_link(object.id, &Link::Joined { mesh_id: mesh.id, how: LinkKind::Projected })?;
+        return Ok(Resolved::ProjectedLinked(mesh));
+    }
     Ok(Resolved::Projected(mesh))
 }
 

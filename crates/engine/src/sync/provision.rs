@@ -78,15 +78,23 @@ fn provision_new(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, rul
         .map(Anchor::parse)
         .and_then(Result::ok)
         .ok_or_else(|| ObjectProblem::Rule(format!("connectors.{}.provisioning.anchor gives no usable anchor for {}; fix the rule or the source data", target.name, mesh.id)))?;
-    if let Some(existing) = tx.staged_by_anchor(&target.name, &anchor)? {
-        return collide_or_adopt(cx, tx, target, rules, mesh, existing);
-    }
-    let name = new_name(cx, tx, target, rules, mesh)?;
-    let mut desired = desired_attributes(cx, tx, &target.flows_out, target, mesh)?;
+    // The name and attributes are evaluated before the anchor is probed, so that the probe
+    // and the insert are one statement. Evaluating only reads; an anchor already staged still
+    // goes to collide_or_adopt first, whatever the evaluation gave, as before.
+    let evaluated = new_name(cx, tx, target, rules, mesh).and_then(|name| Ok((name, desired_attributes(cx, tx, &target.flows_out, target, mesh)?)));
+    let (name, mut desired) = match evaluated {
+        Ok(v) => v,
+        Err(problem) => {
+            return match tx.staged_by_anchor(&target.name, &anchor)? {
+                Some(existing) => collide_or_adopt(cx, tx, target, rules, mesh, existing),
+                None => Err(problem),
+            };
+        }
+    };
     if desired.get(&target.schema.anchor).is_none() {
         desired.set_str(target.schema.anchor.clone(), anchor.as_str());
     }
-    let staged_id = tx.insert_staged(&NewStaged {
+    let staged = NewStaged {
         connector: target.name.clone(),
         object_type: target.schema.name.clone(),
         anchor: anchor.clone(),
@@ -97,8 +105,18 @@ fn provision_new(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, rul
         link: Link::Joined { mesh_id: mesh.id, how: LinkKind::Provisioned },
         changed_at: cx.now,
         seen_run: cx.run_id,
-    })?;
-    queue(cx, tx, target, (staged_id, &anchor, mesh.id), ExportOp::Add { name, attributes: desired }, ExportReason::Provision)?;
+    };
+    let reason = ExportReason::Provision;
+    // staged_id 0: the store puts the new object's id in
+    let export = NewExport { connector: target.name.clone(), staged_id: 0, anchor: anchor.clone(), mesh_id: Some(mesh.id), op: ExportOp::Add { name, attributes: desired }, reason };
+    if tx.insert_staged_with_export(&staged, &export, cx.run_id, cx.now)?.is_none() {
+        // the anchor was taken after all
+        let existing = tx.staged_by_anchor(&target.name, &anchor)?.ok_or_else(|| ObjectProblem::Rule(format!("connectors.{}: the anchor '{anchor}' is taken but not staged", target.name)))?;
+        return collide_or_adopt(cx, tx, target, rules, mesh, existing);
+    }
+    if cx.changes.is_some() {
+        cx.record(json!({ "action": "export.queue", "connector": target.name, "anchor": anchor, "mesh_id": mesh.id, "op": export.op.label(), "reason": reason }));
+    }
     cx.stats.queued_adds += 1;
     Ok(())
 }
@@ -140,7 +158,9 @@ fn collide_or_adopt(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, 
 /// Queues an export for the target object `(staged id, anchor, mesh id)`.
 fn queue(cx: &mut SyncCx, tx: &mut dyn Tx, target: &ConnectorConfig, object: (i64, &Anchor, MeshId), op: ExportOp, reason: ExportReason) -> ObjectResult<()> {
     let (staged_id, anchor, mesh_id) = object;
-    cx.record(json!({ "action": "export.queue", "connector": target.name, "anchor": anchor, "mesh_id": mesh_id, "op": op.label(), "reason": reason }));
+    if cx.changes.is_some() {
+        cx.record(json!({ "action": "export.queue", "connector": target.name, "anchor": anchor, "mesh_id": mesh_id, "op": op.label(), "reason": reason }));
+    }
     let export = NewExport { connector: target.name.clone(), staged_id, anchor: anchor.clone(), mesh_id: Some(mesh_id), op, reason };
     tx.queue_export(&export, cx.run_id, cx.now)?;
     Ok(())

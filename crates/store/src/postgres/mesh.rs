@@ -139,6 +139,35 @@ async fn unique_holder(
         .map_err(db("replace_mesh_keys"))
 }
 
+/// [`insert_mesh`] and the object's keys, for a new object: any unique key's holder is
+/// looked up first, so a clash stores nothing.
+pub(super) async fn insert_mesh_with_keys(
+    c: &mut PgConnection,
+    o: &NewMeshObject,
+    keys: &[MeshKey],
+    at: DateTime<Utc>,
+) -> StoreResult<MeshId> {
+    let unique: Vec<&MeshKey> = keys.iter().filter(|k| k.unique).collect();
+    // ids start at 1: MeshId(0) excludes no holder
+    if !unique.is_empty()
+        && let Some((attribute, holder)) =
+            unique_holder(c, MeshId(0), &o.object_type, &unique).await?
+    {
+        return Err(StoreError::UniqueViolation {
+            object_type: o.object_type.clone(),
+            attribute,
+            holder,
+        });
+    }
+    let id = insert_mesh(c, o, at).await?;
+    if let Err(e) = replace_mesh_keys(c, id, &o.object_type, keys).await {
+        // a concurrent writer took a key after the check: store nothing
+        delete_mesh(c, id).await?;
+        return Err(e);
+    }
+    Ok(id)
+}
+
 pub(super) async fn replace_mesh_keys(
     c: &mut PgConnection,
     id: MeshId,

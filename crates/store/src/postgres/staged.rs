@@ -226,6 +226,28 @@ pub(super) async fn set_staged_link(c: &mut PgConnection, id: i64, link: &Link) 
     exactly_one(OP, id, done.rows_affected())
 }
 
+pub(super) async fn set_staged_link_and_pending(
+    c: &mut PgConnection,
+    id: i64,
+    link: &Link,
+    pending: PendingImport,
+) -> StoreResult<()> {
+    const OP: &str = "set_staged_link_and_pending";
+    let json = to_json(OP, link)?;
+    let done = sqlx::query(
+        "UPDATE staged_objects SET link = $2::jsonb, link_state = $3, mesh_id = $4, pending = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(json)
+    .bind(link_state(link))
+    .bind(link.mesh_id().map(|m| m.0))
+    .bind(pending.as_str())
+    .execute(c)
+    .await
+    .map_err(db(OP))?;
+    exactly_one(OP, id, done.rows_affected())
+}
+
 pub(super) async fn delete_staged(c: &mut PgConnection, id: i64) -> StoreResult<()> {
     const OP: &str = "delete_staged";
     sqlx::query("DELETE FROM export_queue WHERE staged_id = $1")

@@ -21,10 +21,10 @@ use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
-use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
+use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
 /// An open PostgreSQL transaction.
 pub(super) struct PgTx {
@@ -508,6 +508,50 @@ impl Tx for PgTx {
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
         let (h, c) = self.parts()?;
         h.block_on(leases::take_run_request(c, id))
+    }
+
+    // ---- several steps in one call ----
+    fn insert_mesh_with_keys(
+        &mut self,
+        object: &NewMeshObject,
+        keys: &[MeshKey],
+        at: DateTime<Utc>,
+    ) -> StoreResult<MeshId> {
+        let (h, c) = self.parts()?;
+        h.block_on(mesh::insert_mesh_with_keys(c, object, keys, at))
+    }
+    fn insert_staged_with_export(
+        &mut self,
+        object: &NewStaged,
+        export: &NewExport,
+        run_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let (h, c) = self.parts()?;
+        h.block_on(async {
+            if staged::staged_by_anchor(c, &object.connector, &object.anchor)
+                .await?
+                .is_some()
+            {
+                return Ok(None);
+            }
+            let staged_id = staged::insert_staged(c, object).await?;
+            let export = NewExport {
+                staged_id,
+                ..export.clone()
+            };
+            let queue_id = exports::queue_export(c, &export, run_id, at).await?;
+            Ok(Some((staged_id, queue_id)))
+        })
+    }
+    fn set_staged_link_and_pending(
+        &mut self,
+        id: i64,
+        link: &Link,
+        pending: PendingImport,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(staged::set_staged_link_and_pending(c, id, link, pending))
     }
 
     // ---- secrets and keys (issue 3) ----

@@ -56,6 +56,17 @@ pub(super) fn queue_export(
     run_id: i64,
     at: DateTime<Utc>,
 ) -> StoreResult<i64> {
+    queue_export_for(conn, e, e.staged_id, run_id, at)
+}
+
+/// [`queue_export`] for the staged object `staged_id` (whatever `e.staged_id` says).
+pub(super) fn queue_export_for(
+    conn: &Connection,
+    e: &NewExport,
+    staged_id: i64,
+    run_id: i64,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
     const OP: &str = "queue_export";
     let op = to_json(OP, &e.op)?;
     let replaced: Option<i64> = conn
@@ -72,7 +83,7 @@ pub(super) fn queue_export(
         )
         .and_then(|mut s| {
             s.query_row(
-                params![e.connector.as_str(), e.staged_id, e.anchor.as_str(), e.mesh_id.map(|m| m.0), op, reason_str(e.reason), run_id, fmt_time(at)],
+                params![e.connector.as_str(), staged_id, e.anchor.as_str(), e.mesh_id.map(|m| m.0), op, reason_str(e.reason), run_id, fmt_time(at)],
                 |r| r.get(0),
             )
             .optional()
@@ -83,7 +94,7 @@ pub(super) fn queue_export(
     }
     // A held or dead-letter item is in the way: it stays, and is the queued export.
     conn.prepare_cached("SELECT id FROM export_queue WHERE staged_id = ?1")
-        .and_then(|mut s| s.query_row(params![e.staged_id], |r| r.get(0)))
+        .and_then(|mut s| s.query_row(params![staged_id], |r| r.get(0)))
         .map_err(db(OP))
 }
 

@@ -140,6 +140,67 @@ pub(super) fn replace_mesh_keys(
     Ok(())
 }
 
+/// [`insert_mesh`] and the object's keys. The object is new, so there is nothing to delete
+/// and no key of its own to exclude: the keys go straight in, and the unique index is the
+/// check. On a clash the holder is looked up, the object removed again, and the error
+/// names the holder.
+pub(super) fn insert_mesh_with_keys(
+    conn: &Connection,
+    o: &NewMeshObject,
+    keys: &[MeshKey],
+    at: DateTime<Utc>,
+) -> StoreResult<MeshId> {
+    const OP: &str = "insert_mesh_with_keys";
+    let id = insert_mesh(conn, o, at)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO mesh_keys (mesh_id, object_type, attribute, key, is_unique)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db(OP))?;
+    for (i, key) in keys.iter().enumerate() {
+        // a key listed twice lands once, as with replace_mesh_keys
+        if keys[..i]
+            .iter()
+            .any(|k| k.attribute == key.attribute && k.key == key.key)
+        {
+            continue;
+        }
+        let result = stmt.execute(params![
+            id.0,
+            o.object_type,
+            key.attribute,
+            key.key,
+            key.unique
+        ]);
+        match result {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation && key.unique =>
+            {
+                let holder = unique_holder(conn, id, &o.object_type, key)?;
+                delete_mesh(conn, id)?;
+                return Err(match holder {
+                    Some(holder) => StoreError::UniqueViolation {
+                        object_type: o.object_type.clone(),
+                        attribute: key.attribute.clone(),
+                        holder,
+                    },
+                    None => StoreError::Database {
+                        operation: OP,
+                        message: "a unique key clashed with no holder".into(),
+                    },
+                });
+            }
+            Err(e) => {
+                delete_mesh(conn, id)?;
+                return Err(db(OP)(e));
+            }
+        }
+    }
+    Ok(id)
+}
+
 pub(super) fn mesh_ids_by_key(
     conn: &Connection,
     object_type: &str,
@@ -149,7 +210,9 @@ pub(super) fn mesh_ids_by_key(
     const OP: &str = "mesh_ids_by_key";
     let mut stmt = conn
         .prepare_cached(
-            "SELECT DISTINCT mesh_id FROM mesh_keys WHERE object_type = ?1 AND attribute = ?2 AND key = ?3
+            // no DISTINCT: the primary key (mesh_id, attribute, key) already makes each
+            // mesh_id appear once for one attribute and key
+            "SELECT mesh_id FROM mesh_keys WHERE object_type = ?1 AND attribute = ?2 AND key = ?3
              ORDER BY mesh_id",
         )
         .map_err(db(OP))?;

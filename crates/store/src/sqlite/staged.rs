@@ -202,6 +202,65 @@ pub(super) fn set_staged_link(conn: &Connection, id: i64, link: &Link) -> StoreR
     exactly_one(OP, id, n)
 }
 
+pub(super) fn set_staged_link_and_pending(
+    conn: &Connection,
+    id: i64,
+    link: &Link,
+    pending: PendingImport,
+) -> StoreResult<()> {
+    const OP: &str = "set_staged_link_and_pending";
+    let json = to_json(OP, link)?;
+    let n = conn
+        .prepare_cached(
+            "UPDATE staged_objects SET link = ?2, link_state = ?3, mesh_id = ?4, pending = ?5 WHERE id = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id,
+                json,
+                link_state(link),
+                link.mesh_id().map(|m| m.0),
+                pending.as_str()
+            ])
+        })
+        .map_err(db(OP))?;
+    exactly_one(OP, id, n)
+}
+
+/// Inserts a staged object unless its (connector, anchor) is taken; `None` then.
+pub(super) fn insert_staged_if_new(conn: &Connection, o: &NewStaged) -> StoreResult<Option<i64>> {
+    const OP: &str = "insert_staged_with_export";
+    let attributes = to_json(OP, &o.attributes)?;
+    let link = to_json(OP, &o.link)?;
+    conn.prepare_cached(
+        "INSERT INTO staged_objects (connector, object_type, anchor, name, attributes, hash, pending,
+             link, link_state, mesh_id, changed_at, seen_run)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (connector, anchor) DO NOTHING RETURNING id",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![
+                o.connector.as_str(),
+                o.object_type,
+                o.anchor.as_str(),
+                o.name,
+                attributes,
+                o.hash,
+                o.pending.as_str(),
+                link,
+                link_state(&o.link),
+                o.link.mesh_id().map(|m| m.0),
+                fmt_time(o.changed_at),
+                o.seen_run
+            ],
+            |r| r.get(0),
+        )
+        .optional()
+    })
+    .map_err(db(OP))
+}
+
 pub(super) fn delete_staged(conn: &Connection, id: i64) -> StoreResult<()> {
     const OP: &str = "delete_staged";
     conn.prepare_cached("DELETE FROM export_queue WHERE staged_id = ?1")

@@ -20,10 +20,10 @@ use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
-use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
+use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
 /// An open SQLite transaction.
 pub(super) struct SqliteTx<'a> {
@@ -424,6 +424,37 @@ impl Tx for SqliteTx<'_> {
     }
     fn take_run_request(&mut self, id: i64) -> StoreResult<bool> {
         leases::take_run_request(&self.conn, id)
+    }
+
+    // ---- several steps in one call ----
+    fn insert_mesh_with_keys(
+        &mut self,
+        object: &NewMeshObject,
+        keys: &[MeshKey],
+        at: DateTime<Utc>,
+    ) -> StoreResult<MeshId> {
+        mesh::insert_mesh_with_keys(&self.conn, object, keys, at)
+    }
+    fn insert_staged_with_export(
+        &mut self,
+        object: &NewStaged,
+        export: &NewExport,
+        run_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let Some(staged_id) = staged::insert_staged_if_new(&self.conn, object)? else {
+            return Ok(None);
+        };
+        let queue_id = exports::queue_export_for(&self.conn, export, staged_id, run_id, at)?;
+        Ok(Some((staged_id, queue_id)))
+    }
+    fn set_staged_link_and_pending(
+        &mut self,
+        id: i64,
+        link: &Link,
+        pending: PendingImport,
+    ) -> StoreResult<()> {
+        staged::set_staged_link_and_pending(&self.conn, id, link, pending)
     }
 
     // ---- secrets and keys (issue 3) ----
