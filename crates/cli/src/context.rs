@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use identitymesh_connectors::KNOWN_KINDS;
 use identitymesh_domain::config::{Config, compile};
-use identitymesh_engine::{Engine, SystemClock};
+use identitymesh_engine::{Clock, Engine, SystemClock};
 use identitymesh_store::{DatabaseUrl, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,8 +12,12 @@ use crate::Cli;
 
 /// Installs the log subscriber (stderr). Logs never carry attribute values or secrets.
 pub fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Where things are.
@@ -32,13 +36,21 @@ impl Ctx {
             Some(raw) => DatabaseUrl::parse(raw)?,
             None => DatabaseUrl::Sqlite(cli.data_dir.join("identitymesh.db")),
         };
-        Ok(Self { data_dir: cli.data_dir.clone(), url })
+        Ok(Self {
+            data_dir: cli.data_dir.clone(),
+            url,
+        })
     }
 
     /// Opens the store; `migrate` applies pending migrations.
     pub async fn store(&self, migrate: bool) -> Result<Store> {
         if let DatabaseUrl::Sqlite(_) = self.url {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
+            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    self.data_dir.display()
+                )
+            })?;
         }
         // a database this command creates gets the current schema, so a fresh data directory
         // reports what is really missing (a configuration) instead of asking for `migrate`
@@ -52,9 +64,17 @@ impl Ctx {
     pub async fn active_config(&self, store: &Store) -> Result<Config> {
         let active = store.run_blocking(|tx| tx.active_config()).await?;
         let Some(version) = active else {
-            bail!("no configuration has been applied to {}; run `identitymesh config apply FILE` (or `identitymesh quickstart`)", self.url.redacted());
+            bail!(
+                "no configuration has been applied to {}; run `identitymesh config apply FILE` (or `identitymesh quickstart`)",
+                self.url.redacted()
+            );
         };
-        compile(&version.content, KNOWN_KINDS).map_err(|e| anyhow!("the active configuration (version {}) no longer compiles:\n{e}", version.id))
+        compile(&version.content, KNOWN_KINDS).map_err(|e| {
+            anyhow!(
+                "the active configuration (version {}) no longer compiles:\n{e}",
+                version.id
+            )
+        })
     }
 
     /// An engine over the active configuration. When a connector names secrets
@@ -64,7 +84,20 @@ impl Ctx {
     pub async fn engine(&self, store: &Store) -> Result<Engine> {
         let config = self.active_config(store).await?;
         let needs_keys = config.connectors.values().any(|c| !c.secrets.is_empty());
-        let engine = Engine::new(store.clone(), config, self.data_dir.clone(), Arc::new(SystemClock), engine_holder());
+        let license = crate::commands::license::current(self)?;
+        let today = SystemClock.now().date_naive();
+        if let Some(warning) = license.warning(today) {
+            eprintln!("warning: {warning}");
+            tracing::warn!("{warning}");
+        }
+        let engine = Engine::new(
+            store.clone(),
+            config,
+            self.data_dir.clone(),
+            Arc::new(SystemClock),
+            engine_holder(),
+        )
+        .with_mesh_object_limit(license.limits().mesh_objects);
         if !needs_keys {
             return Ok(engine);
         }
@@ -75,16 +108,27 @@ impl Ctx {
 
 /// This process's name in leases: host and process id.
 pub fn engine_holder() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).ok().filter(|h| !h.is_empty());
-    format!("{}:{}", host.unwrap_or_else(|| "localhost".into()), std::process::id())
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty());
+    format!(
+        "{}:{}",
+        host.unwrap_or_else(|| "localhost".into()),
+        std::process::id()
+    )
 }
 
 /// Who runs the command line.
 pub fn cli_actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 /// Reads a configuration file, naming it in errors.
 pub fn read_config_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))
 }

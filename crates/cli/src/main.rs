@@ -24,7 +24,12 @@ use std::process::ExitCode;
 #[command(name = "identitymesh", version, about, long_about = None)]
 pub struct Cli {
     /// Data directory: the embedded database, the example configuration, files of CSV connectors.
-    #[arg(long, global = true, env = "IDENTITYMESH_DATA_DIR", default_value = "identitymesh-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "IDENTITYMESH_DATA_DIR",
+        default_value = "identitymesh-data"
+    )]
     pub data_dir: PathBuf,
     /// Database URL: sqlite:PATH or postgres://USER@HOST:PORT/DB (default: SQLite in the data directory).
     #[arg(long, global = true, env = "IDENTITYMESH_DATABASE_URL")]
@@ -81,7 +86,10 @@ fn main() -> ExitCode {
         }
     };
     context::init_logging(&cli.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

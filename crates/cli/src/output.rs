@@ -17,23 +17,56 @@ pub fn exit_code(status: RunStatus) -> u8 {
 
 fn stat_line(stats: &RunStats) -> String {
     let pairs = [
-        ("read", stats.read), ("staged adds", stats.staged_adds), ("staged updates", stats.staged_updates),
-        ("staged deletes", stats.staged_deletes), ("unchanged", stats.unchanged), ("rejected", stats.rejected),
-        ("synced", stats.synced), ("projected", stats.projected), ("joined", stats.joined), ("ambiguous", stats.ambiguous),
-        ("awaiting adoption", stats.awaiting_adoption), ("mesh updates", stats.mesh_updates), ("mesh deletes", stats.mesh_deletes),
-        ("queued adds", stats.queued_adds), ("queued updates", stats.queued_updates), ("queued deletes", stats.queued_deletes),
-        ("queued disables", stats.queued_disables), ("exported adds", stats.exported_adds),
-        ("exported updates", stats.exported_updates), ("exported deletes", stats.exported_deletes), ("held", stats.held),
+        ("read", stats.read),
+        ("staged adds", stats.staged_adds),
+        ("staged updates", stats.staged_updates),
+        ("staged deletes", stats.staged_deletes),
+        ("unchanged", stats.unchanged),
+        ("rejected", stats.rejected),
+        ("synced", stats.synced),
+        ("projected", stats.projected),
+        ("joined", stats.joined),
+        ("ambiguous", stats.ambiguous),
+        ("awaiting adoption", stats.awaiting_adoption),
+        ("mesh updates", stats.mesh_updates),
+        ("mesh deletes", stats.mesh_deletes),
+        ("queued adds", stats.queued_adds),
+        ("queued updates", stats.queued_updates),
+        ("queued deletes", stats.queued_deletes),
+        ("queued disables", stats.queued_disables),
+        ("exported adds", stats.exported_adds),
+        ("exported updates", stats.exported_updates),
+        ("exported deletes", stats.exported_deletes),
+        ("held", stats.held),
         ("errors", stats.errors),
     ];
-    let shown: Vec<String> = pairs.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
-    if shown.is_empty() { "no changes".into() } else { shown.join(", ") }
+    let shown: Vec<String> = pairs
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if shown.is_empty() {
+        "no changes".into()
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// Prints one run for a person.
 pub fn print_run(report: &RunReport) {
-    let sim = if report.simulation { " (simulation)" } else { "" };
-    println!("run #{} {} {}{sim}: {} — {}", report.run_id, report.connector, report.profile, report.status.as_str(), stat_line(&report.stats));
+    let sim = if report.simulation {
+        " (simulation)"
+    } else {
+        ""
+    };
+    println!(
+        "run #{} {} {}{sim}: {} — {}",
+        report.run_id,
+        report.connector,
+        report.profile,
+        report.status.as_str(),
+        stat_line(&report.stats)
+    );
     if let Some(reason) = &report.reason {
         println!("    {reason}");
     }
@@ -41,7 +74,10 @@ pub fn print_run(report: &RunReport) {
         println!("    ! {}: {}", e.object, e.message);
     }
     if report.stats.errors as usize > report.errors.len() {
-        println!("    … {} more errors are stored with the run", report.stats.errors as usize - report.errors.len());
+        println!(
+            "    … {} more errors are stored with the run",
+            report.stats.errors as usize - report.errors.len()
+        );
     }
 }
 

@@ -14,7 +14,10 @@ pub fn attach(engine: Engine) -> (Engine, Option<ProgressBar>) {
         return (engine, None);
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(Duration::from_millis(120));
     let shown = bar.clone();
     let engine = engine.with_progress(Arc::new(move |connector: &str, stats: &RunStats| {

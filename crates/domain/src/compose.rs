@@ -64,7 +64,10 @@ fn rank(rule: &ComposerRule, c: &Contributor) -> (usize, i64) {
     }
 }
 
-fn ordered_ranked<'a>(rule: &ComposerRule, contributors: &'a [Contributor]) -> Vec<&'a Contributor> {
+fn ordered_ranked<'a>(
+    rule: &ComposerRule,
+    contributors: &'a [Contributor],
+) -> Vec<&'a Contributor> {
     let mut v: Vec<&Contributor> = contributors.iter().collect();
     v.sort_by(|a, b| {
         rank(rule, a)
@@ -76,8 +79,15 @@ fn ordered_ranked<'a>(rule: &ComposerRule, contributors: &'a [Contributor]) -> V
 }
 
 fn ordered_latest(contributors: &[Contributor]) -> Vec<&Contributor> {
-    let mut v: Vec<&Contributor> = contributors.iter().filter(|c| c.contribution.is_some()).collect();
-    v.sort_by(|a, b| b.changed_at.cmp(&a.changed_at).then_with(|| a.connector.cmp(&b.connector)));
+    let mut v: Vec<&Contributor> = contributors
+        .iter()
+        .filter(|c| c.contribution.is_some())
+        .collect();
+    v.sort_by(|a, b| {
+        b.changed_at
+            .cmp(&a.changed_at)
+            .then_with(|| a.connector.cmp(&b.connector))
+    });
     v
 }
 
@@ -86,10 +96,17 @@ fn first_contributing(ordered: Vec<&Contributor>) -> Composed {
         match &c.contribution {
             None => continue,
             Some(Contribution::Clear) => {
-                return Composed::Cleared { connector: c.connector.clone(), rule: c.rule.clone() };
+                return Composed::Cleared {
+                    connector: c.connector.clone(),
+                    rule: c.rule.clone(),
+                };
             }
             Some(Contribution::Values(values)) => {
-                return Composed::Set { values: values.clone(), connector: c.connector.clone(), rule: c.rule.clone() };
+                return Composed::Set {
+                    values: values.clone(),
+                    connector: c.connector.clone(),
+                    rule: c.rule.clone(),
+                };
             }
         }
     }
@@ -112,7 +129,11 @@ fn union(contributors: &[Contributor]) -> Composed {
         }
     }
     match first {
-        Some(c) => Composed::Set { values, connector: c.connector.clone(), rule: c.rule.clone() },
+        Some(c) => Composed::Set {
+            values,
+            connector: c.connector.clone(),
+            rule: c.rule.clone(),
+        },
         None => Composed::Absent,
     }
 }
@@ -121,7 +142,12 @@ fn union(contributors: &[Contributor]) -> Composed {
 mod tests {
     use super::*;
 
-    fn c(connector: &str, precedence: i64, at: &str, contribution: Option<Contribution>) -> Contributor {
+    fn c(
+        connector: &str,
+        precedence: i64,
+        at: &str,
+        contribution: Option<Contribution>,
+    ) -> Contributor {
         Contributor {
             connector: connector.into(),
             precedence,
@@ -136,7 +162,10 @@ mod tests {
     }
 
     fn ranked(order: &[&str]) -> ComposerRule {
-        ComposerRule { kind: ComposeRuleKind::Ranked, precedence: order.iter().map(|s| s.to_string()).collect() }
+        ComposerRule {
+            kind: ComposeRuleKind::Ranked,
+            precedence: order.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     fn value_of(c: &Composed) -> Option<String> {
@@ -150,17 +179,29 @@ mod tests {
     fn c42_absent_empty_and_clear_token() {
         let rule = ranked(&["hr", "ad"]);
         // A: HR makes no contribution -> AD's value
-        let a = compose(&rule, &[c("hr", 1, "t", None), c("ad", 2, "t", vals("+1 555 0100"))]);
+        let a = compose(
+            &rule,
+            &[c("hr", 1, "t", None), c("ad", 2, "t", vals("+1 555 0100"))],
+        );
         assert_eq!(value_of(&a).as_deref(), Some("+1 555 0100"));
         // C: HR says clear -> cleared, AD ignored
-        let cl = compose(&rule, &[c("hr", 1, "t", Some(Contribution::Clear)), c("ad", 2, "t", vals("+1 555 0102"))]);
+        let cl = compose(
+            &rule,
+            &[
+                c("hr", 1, "t", Some(Contribution::Clear)),
+                c("ad", 2, "t", vals("+1 555 0102")),
+            ],
+        );
         assert!(matches!(cl, Composed::Cleared { ref connector, .. } if connector == "hr"));
         assert_eq!(compose(&rule, &[c("hr", 1, "t", None)]), Composed::Absent);
     }
 
     #[test]
     fn c42_equal_precedence_is_decided_by_change_time_not_run_order() {
-        let rule = ComposerRule { kind: ComposeRuleKind::Latest, precedence: vec![] };
+        let rule = ComposerRule {
+            kind: ComposeRuleKind::Latest,
+            precedence: vec![],
+        };
         let hr = c("hr", 1, "2026-01-01T09:00:00Z", vals("Sales"));
         let ad = c("ad", 2, "2026-01-01T09:30:00Z", vals("Marketing"));
         let day1 = compose(&rule, &[hr.clone(), ad.clone()]);
@@ -171,13 +212,35 @@ mod tests {
 
     #[test]
     fn ranked_falls_back_to_connector_precedence_and_union_merges() {
-        let by_precedence = compose(&ranked(&[]), &[c("b", 5, "t", vals("from-b")), c("a", 1, "t", vals("from-a"))]);
+        let by_precedence = compose(
+            &ranked(&[]),
+            &[
+                c("b", 5, "t", vals("from-b")),
+                c("a", 1, "t", vals("from-a")),
+            ],
+        );
         assert_eq!(value_of(&by_precedence).as_deref(), Some("from-a"));
-        let u = ComposerRule { kind: ComposeRuleKind::Union, precedence: vec![] };
-        let merged = compose(&u, &[
-            c("b", 1, "t", Some(Contribution::Values(vec![Value::str("x"), Value::str("y")]))),
-            c("a", 1, "t", Some(Contribution::Values(vec![Value::str("y"), Value::str("z")]))),
-        ]);
+        let u = ComposerRule {
+            kind: ComposeRuleKind::Union,
+            precedence: vec![],
+        };
+        let merged = compose(
+            &u,
+            &[
+                c(
+                    "b",
+                    1,
+                    "t",
+                    Some(Contribution::Values(vec![Value::str("x"), Value::str("y")])),
+                ),
+                c(
+                    "a",
+                    1,
+                    "t",
+                    Some(Contribution::Values(vec![Value::str("y"), Value::str("z")])),
+                ),
+            ],
+        );
         match merged {
             Composed::Set { values, .. } => assert_eq!(values.len(), 3),
             other => panic!("expected a set, got {other:?}"),

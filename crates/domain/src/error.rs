@@ -17,7 +17,9 @@ pub enum DomainError {
     #[error("invalid anchor: {0}; every object needs a non-empty anchor value")]
     InvalidAnchor(&'static str),
     /// A run profile name that does not exist.
-    #[error("unknown run profile '{0}': use full-import, delta-import, full-sync, delta-sync or export")]
+    #[error(
+        "unknown run profile '{0}': use full-import, delta-import, full-sync, delta-sync or export"
+    )]
     UnknownProfile(String),
     /// Configuration that cannot be applied.
     #[error("{0}")]

@@ -61,7 +61,10 @@ impl AttributeChange {
                 attributes.remove(attribute);
             }
             AttributeChange::AddValues { attribute, values } => {
-                let mut current = attributes.get(attribute).map(<[Value]>::to_vec).unwrap_or_default();
+                let mut current = attributes
+                    .get(attribute)
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_default();
                 for v in values {
                     if !current.contains(v) {
                         current.push(v.clone());
@@ -70,7 +73,10 @@ impl AttributeChange {
                 attributes.set(attribute.clone(), current);
             }
             AttributeChange::RemoveValues { attribute, values } => {
-                let mut current = attributes.get(attribute).map(<[Value]>::to_vec).unwrap_or_default();
+                let mut current = attributes
+                    .get(attribute)
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_default();
                 current.retain(|v| !values.contains(v));
                 attributes.set(attribute.clone(), current);
             }

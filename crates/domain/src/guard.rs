@@ -37,7 +37,12 @@ pub fn check_destructive(guards: &RawGuards, destructive: u64, population: u64) 
 
 /// Checks a complete full import's size against the previous one. `allow` is the operator's
 /// explicit permission for this run.
-pub fn check_import_size(guards: &RawGuards, seen: u64, previous: u64, allow: bool) -> GuardVerdict {
+pub fn check_import_size(
+    guards: &RawGuards,
+    seen: u64,
+    previous: u64,
+    allow: bool,
+) -> GuardVerdict {
     if !guards.enabled || allow {
         return GuardVerdict::Pass;
     }
@@ -76,25 +81,48 @@ mod tests {
     #[test]
     fn c17_a_mass_scope_change_trips_the_default_guard() {
         let g = RawGuards::default();
-        assert!(matches!(check_destructive(&g, 900, 1200), GuardVerdict::Trip(_)));
+        assert!(matches!(
+            check_destructive(&g, 900, 1200),
+            GuardVerdict::Trip(_)
+        ));
         assert_eq!(check_destructive(&g, 1, 207), GuardVerdict::Pass);
-        assert_eq!(check_destructive(&g, 5, 20), GuardVerdict::Pass, "small counts do not trip on percentage alone");
-        assert!(matches!(check_destructive(&g, 501, 100_000), GuardVerdict::Trip(_)));
+        assert_eq!(
+            check_destructive(&g, 5, 20),
+            GuardVerdict::Pass,
+            "small counts do not trip on percentage alone"
+        );
+        assert!(matches!(
+            check_destructive(&g, 501, 100_000),
+            GuardVerdict::Trip(_)
+        ));
     }
 
     #[test]
     fn c17_b_an_empty_or_much_shorter_import_is_refused_unless_allowed() {
         let g = RawGuards::default();
-        assert!(matches!(check_import_size(&g, 0, 1200, false), GuardVerdict::Trip(_)));
-        assert!(matches!(check_import_size(&g, 500, 1200, false), GuardVerdict::Trip(_)));
+        assert!(matches!(
+            check_import_size(&g, 0, 1200, false),
+            GuardVerdict::Trip(_)
+        ));
+        assert!(matches!(
+            check_import_size(&g, 500, 1200, false),
+            GuardVerdict::Trip(_)
+        ));
         assert_eq!(check_import_size(&g, 0, 1200, true), GuardVerdict::Pass);
         assert_eq!(check_import_size(&g, 1100, 1200, false), GuardVerdict::Pass);
-        assert_eq!(check_import_size(&g, 0, 0, false), GuardVerdict::Pass, "a first import of nothing is not a shrink");
+        assert_eq!(
+            check_import_size(&g, 0, 0, false),
+            GuardVerdict::Pass,
+            "a first import of nothing is not a shrink"
+        );
     }
 
     #[test]
     fn disabled_guards_pass() {
-        let g = RawGuards { enabled: false, ..RawGuards::default() };
+        let g = RawGuards {
+            enabled: false,
+            ..RawGuards::default()
+        };
         assert_eq!(check_destructive(&g, 10_000, 10_000), GuardVerdict::Pass);
     }
 }

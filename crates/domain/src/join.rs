@@ -89,24 +89,51 @@ mod tests {
             ("join[1]".to_string(), vec![MeshId(7)]),
             ("join[2]".to_string(), vec![MeshId(8), MeshId(9)]),
         ]);
-        assert_eq!(d, JoinDecision::Join { mesh_id: MeshId(7), rule: "join[1]".into() });
+        assert_eq!(
+            d,
+            JoinDecision::Join {
+                mesh_id: MeshId(7),
+                rule: "join[1]".into()
+            }
+        );
     }
 
     #[test]
     fn two_candidates_are_ambiguous_and_never_picked() {
-        let d = decide_join(vec![("join[0]".to_string(), vec![MeshId(9), MeshId(3), MeshId(9)])]);
+        let d = decide_join(vec![(
+            "join[0]".to_string(),
+            vec![MeshId(9), MeshId(3), MeshId(9)],
+        )]);
         assert_eq!(
             d,
-            JoinDecision::Ambiguous { candidates: vec![MeshId(3), MeshId(9)], rule: "join[0]".into() }
+            JoinDecision::Ambiguous {
+                candidates: vec![MeshId(3), MeshId(9)],
+                rule: "join[0]".into()
+            }
         );
-        assert_eq!(decide_join(Vec::<(String, Vec<MeshId>)>::new()), JoinDecision::NoMatch);
+        assert_eq!(
+            decide_join(Vec::<(String, Vec<MeshId>)>::new()),
+            JoinDecision::NoMatch
+        );
     }
 
     #[test]
     fn adoption_defaults_to_approval_and_never_auto_adopts_privileged() {
-        assert!(matches!(decide_adoption(AdoptPolicy::default(), false), AdoptionDecision::AwaitApproval(_)));
-        assert!(matches!(decide_adoption(AdoptPolicy::Auto, true), AdoptionDecision::AwaitApproval(_)));
-        assert_eq!(decide_adoption(AdoptPolicy::Auto, false), AdoptionDecision::Adopt);
-        assert!(matches!(decide_adoption(AdoptPolicy::Never, false), AdoptionDecision::Refuse(_)));
+        assert!(matches!(
+            decide_adoption(AdoptPolicy::default(), false),
+            AdoptionDecision::AwaitApproval(_)
+        ));
+        assert!(matches!(
+            decide_adoption(AdoptPolicy::Auto, true),
+            AdoptionDecision::AwaitApproval(_)
+        ));
+        assert_eq!(
+            decide_adoption(AdoptPolicy::Auto, false),
+            AdoptionDecision::Adopt
+        );
+        assert!(matches!(
+            decide_adoption(AdoptPolicy::Never, false),
+            AdoptionDecision::Refuse(_)
+        ));
     }
 }

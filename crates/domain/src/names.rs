@@ -71,10 +71,14 @@ impl Anchor {
             return Err(DomainError::InvalidAnchor("the anchor is empty"));
         }
         if raw.len() > Self::MAX_LEN {
-            return Err(DomainError::InvalidAnchor("the anchor is longer than 1024 bytes"));
+            return Err(DomainError::InvalidAnchor(
+                "the anchor is longer than 1024 bytes",
+            ));
         }
         if raw.chars().any(char::is_control) {
-            return Err(DomainError::InvalidAnchor("the anchor holds a control character"));
+            return Err(DomainError::InvalidAnchor(
+                "the anchor holds a control character",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -130,7 +134,10 @@ mod tests {
 
     #[test]
     fn anchors_keep_leading_zeros_and_refuse_blanks() {
-        assert_eq!(Anchor::parse("007").map(|a| a.to_string()).ok(), Some("007".into()));
+        assert_eq!(
+            Anchor::parse("007").map(|a| a.to_string()).ok(),
+            Some("007".into())
+        );
         assert!(Anchor::parse("  ").is_err());
         assert!(Anchor::parse("a\nb").is_err());
     }

@@ -247,7 +247,10 @@ mod tests {
     #[test]
     fn values_round_trip_through_json() {
         let mut attrs = Attributes::new();
-        attrs.set("a", vec![Value::str("007"), Value::Int(7), Value::Bool(true)]);
+        attrs.set(
+            "a",
+            vec![Value::str("007"), Value::Int(7), Value::Bool(true)],
+        );
         attrs.set("b", vec![Value::Bytes(vec![0, 255, 16])]);
         attrs.set("empty", vec![]);
         let json = serde_json::to_string(&attrs).unwrap();

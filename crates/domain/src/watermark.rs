@@ -60,7 +60,9 @@ impl std::fmt::Display for WatermarkProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WatermarkProblem::Missing => f.write_str("no watermark is stored"),
-            WatermarkProblem::Unreadable(why) => write!(f, "the stored watermark is unreadable: {why}"),
+            WatermarkProblem::Unreadable(why) => {
+                write!(f, "the stored watermark is unreadable: {why}")
+            }
             WatermarkProblem::ForeignSource { stored, current } => write!(
                 f,
                 "the stored watermark was issued by '{stored}' but the source now answering is '{current}'"
@@ -71,7 +73,10 @@ impl std::fmt::Display for WatermarkProblem {
 
 /// Reads a stored watermark, migrating older formats, and checks that it belongs to the
 /// source now connected.
-pub fn read_watermark(stored: Option<&str>, current_source: &str) -> Result<Watermark, WatermarkProblem> {
+pub fn read_watermark(
+    stored: Option<&str>,
+    current_source: &str,
+) -> Result<Watermark, WatermarkProblem> {
     let raw = stored.ok_or(WatermarkProblem::Missing)?;
     let value: serde_json::Value =
         serde_json::from_str(raw).map_err(|_| WatermarkProblem::Unreadable("not JSON".into()))?;
@@ -88,7 +93,10 @@ pub fn read_watermark(stored: Option<&str>, current_source: &str) -> Result<Wate
 /// Format 1 was `{"source": "...", "value": "..."}`; format 2 names the fields explicitly and
 /// carries its version.
 fn migrate(value: serde_json::Value) -> Result<Watermark, WatermarkProblem> {
-    let format = value.get("format").and_then(serde_json::Value::as_u64).unwrap_or(1);
+    let format = value
+        .get("format")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(1);
     match format {
         1 => {
             let source = value.get("source").and_then(serde_json::Value::as_str);
@@ -99,7 +107,9 @@ fn migrate(value: serde_json::Value) -> Result<Watermark, WatermarkProblem> {
                     source_id: s.to_owned(),
                     position: p.to_owned(),
                 }),
-                _ => Err(WatermarkProblem::Unreadable("format 1 record lacks 'source' or 'value'".into())),
+                _ => Err(WatermarkProblem::Unreadable(
+                    "format 1 record lacks 'source' or 'value'".into(),
+                )),
             }
         }
         2 => serde_json::from_value(value)

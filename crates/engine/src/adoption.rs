@@ -21,22 +21,42 @@ pub enum AdoptionVerdict {
 
 impl Engine {
     /// Records an operator's decision on a pending adoption, audited with the object's state.
-    pub async fn decide_adoption(&self, connector: &str, anchor: &str, verdict: AdoptionVerdict, actor: &str) -> Result<String, EngineError> {
-        let config = self.config().connector(connector).ok_or_else(|| EngineError::UnknownConnector(connector.to_owned()))?;
+    pub async fn decide_adoption(
+        &self,
+        connector: &str,
+        anchor: &str,
+        verdict: AdoptionVerdict,
+        actor: &str,
+    ) -> Result<String, EngineError> {
+        let config = self
+            .config()
+            .connector(connector)
+            .ok_or_else(|| EngineError::UnknownConnector(connector.to_owned()))?;
         let name: ConnectorName = config.name.clone();
-        let anchor = Anchor::parse(anchor).map_err(|e| EngineError::NotApplicable(e.to_string()))?;
+        let anchor =
+            Anchor::parse(anchor).map_err(|e| EngineError::NotApplicable(e.to_string()))?;
         let (actor, now) = (actor.to_owned(), self.now());
         let result = self
             .store()
             .run_blocking(move |tx| {
                 let Some(object) = tx.staged_by_anchor(&name, &anchor)? else {
-                    return Ok(Err(format!("connector '{name}' has no object with anchor '{anchor}'")));
+                    return Ok(Err(format!(
+                        "connector '{name}' has no object with anchor '{anchor}'"
+                    )));
                 };
                 let Link::AwaitingAdoption { candidate, reason } = object.link.clone() else {
-                    return Ok(Err(format!("{name}/anchor {anchor} is not waiting for adoption")));
+                    return Ok(Err(format!(
+                        "{name}/anchor {anchor} is not waiting for adoption"
+                    )));
                 };
                 let (link, action) = match verdict {
-                    AdoptionVerdict::Approve => (Link::Joined { mesh_id: candidate, how: LinkKind::Adopted }, "adoption.approved"),
+                    AdoptionVerdict::Approve => (
+                        Link::Joined {
+                            mesh_id: candidate,
+                            how: LinkKind::Adopted,
+                        },
+                        "adoption.approved",
+                    ),
                     AdoptionVerdict::Reject => (Link::Unjoined, "adoption.rejected"),
                 };
                 tx.set_staged_link(object.id, &link)?;
@@ -49,7 +69,9 @@ impl Engine {
                     run_id: None,
                 };
                 tx.append_audit(&record, now)?;
-                Ok(Ok(format!("{name}/anchor {anchor}: {action} ({candidate})")))
+                Ok(Ok(format!(
+                    "{name}/anchor {anchor}: {action} ({candidate})"
+                )))
             })
             .await?;
         result.map_err(EngineError::NotApplicable)

@@ -13,7 +13,9 @@ pub enum EngineError {
     #[error(transparent)]
     Connector(#[from] ConnectorError),
     /// No such connector in the active configuration.
-    #[error("no connector named '{0}' in the active configuration; `identitymesh config export` shows it")]
+    #[error(
+        "no connector named '{0}' in the active configuration; `identitymesh config export` shows it"
+    )]
     UnknownConnector(String),
     /// No such cycle.
     #[error("no cycle named '{0}' in the active configuration (add it under [cycles])")]
@@ -22,7 +24,9 @@ pub enum EngineError {
     #[error("{0}")]
     NotApplicable(String),
     /// Another engine holds the connector's lease; the request was queued.
-    #[error("connector '{connector}' is busy with a run held by {holder}; the request was queued as #{request_id} and will run when it is free")]
+    #[error(
+        "connector '{connector}' is busy with a run held by {holder}; the request was queued as #{request_id} and will run when it is free"
+    )]
     Busy {
         /// Connector.
         connector: String,

@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use identitymesh_connectors::{ImportEnd, ImportRecord, ImportShape};
+use identitymesh_domain::ConnectorName;
 use identitymesh_domain::config::ConnectorConfig;
 use identitymesh_domain::guard::{GuardVerdict, check_import_size};
 use identitymesh_domain::run::{ObjectError, RunStats, RunStatus};
 use identitymesh_domain::staged::{Link, PendingImport};
 use identitymesh_domain::watermark::WatermarkKind;
-use identitymesh_domain::ConnectorName;
 use identitymesh_store::{NewStaged, StagedFilter, StoreResult, Tx};
 
 /// The running state of one import.
@@ -23,7 +23,12 @@ pub(crate) struct ImportCx {
 }
 
 /// Stages one batch inside `tx`, a savepoint per record.
-pub(crate) fn stage_batch(cx: &mut ImportCx, tx: &mut dyn Tx, batch: Vec<ImportRecord>, shape: ImportShape) -> StoreResult<()> {
+pub(crate) fn stage_batch(
+    cx: &mut ImportCx,
+    tx: &mut dyn Tx,
+    batch: Vec<ImportRecord>,
+    shape: ImportShape,
+) -> StoreResult<()> {
     for record in batch {
         tx.savepoint()?;
         match stage_record(cx, tx, record, shape) {
@@ -32,7 +37,10 @@ pub(crate) fn stage_batch(cx: &mut ImportCx, tx: &mut dyn Tx, batch: Vec<ImportR
                 tx.rollback_to_savepoint()?;
                 tx.release_savepoint()?;
                 cx.stats.errors += 1;
-                cx.errors.push(ObjectError { object: "import record".into(), message: e.to_string() });
+                cx.errors.push(ObjectError {
+                    object: "import record".into(),
+                    message: e.to_string(),
+                });
             }
         }
     }
@@ -47,7 +55,12 @@ fn changed_at(cx: &ImportCx, attributes: &identitymesh_domain::Attributes) -> Da
         .map_or(cx.now, |t| t.with_timezone(&Utc))
 }
 
-fn stage_record(cx: &mut ImportCx, tx: &mut dyn Tx, record: ImportRecord, shape: ImportShape) -> StoreResult<()> {
+fn stage_record(
+    cx: &mut ImportCx,
+    tx: &mut dyn Tx,
+    record: ImportRecord,
+    shape: ImportShape,
+) -> StoreResult<()> {
     match record {
         ImportRecord::Rejected(error) => {
             cx.stats.rejected += 1;
@@ -63,7 +76,11 @@ fn stage_record(cx: &mut ImportCx, tx: &mut dyn Tx, record: ImportRecord, shape:
         ImportRecord::Upsert(object) => {
             cx.stats.read += 1;
             let hash = object.attributes.content_hash();
-            let seen_run = if shape == ImportShape::Full { cx.run_id } else { 0 };
+            let seen_run = if shape == ImportShape::Full {
+                cx.run_id
+            } else {
+                0
+            };
             match tx.staged_by_anchor(&cx.connector, &object.anchor)? {
                 None => {
                     let at = changed_at(cx, &object.attributes);
@@ -88,17 +105,37 @@ fn stage_record(cx: &mut ImportCx, tx: &mut dyn Tx, record: ImportRecord, shape:
                         message: "this anchor appears more than once in the source; the later occurrence was skipped — fix the duplicate in the source".into(),
                     });
                 }
-                Some(existing) if existing.hash == hash && existing.name == object.name && existing.pending != PendingImport::Delete => {
+                Some(existing)
+                    if existing.hash == hash
+                        && existing.name == object.name
+                        && existing.pending != PendingImport::Delete =>
+                {
                     if seen_run != 0 {
                         tx.mark_staged_seen(existing.id, seen_run)?;
                     }
                     cx.stats.unchanged += 1;
                 }
                 Some(existing) => {
-                    let pending = if existing.pending == PendingImport::Add { PendingImport::Add } else { PendingImport::Update };
+                    let pending = if existing.pending == PendingImport::Add {
+                        PendingImport::Add
+                    } else {
+                        PendingImport::Update
+                    };
                     let at = changed_at(cx, &object.attributes);
-                    let seen = if seen_run != 0 { seen_run } else { existing.seen_run };
-                    tx.update_staged_content(existing.id, object.name.as_deref(), &object.attributes, &hash, pending, at, seen)?;
+                    let seen = if seen_run != 0 {
+                        seen_run
+                    } else {
+                        existing.seen_run
+                    };
+                    tx.update_staged_content(
+                        existing.id,
+                        object.name.as_deref(),
+                        &object.attributes,
+                        &hash,
+                        pending,
+                        at,
+                        seen,
+                    )?;
                     cx.stats.staged_updates += 1;
                 }
             }
@@ -114,13 +151,31 @@ pub(crate) struct ImportVerdict {
 }
 
 /// Ends an import: decides completeness, stages deletions when allowed, stores the watermark.
-pub(crate) fn finish(cx: &mut ImportCx, tx: &mut dyn Tx, config: &ConnectorConfig, end: ImportEnd, shape: ImportShape, kind: WatermarkKind, allow_shrink: bool) -> StoreResult<ImportVerdict> {
+pub(crate) fn finish(
+    cx: &mut ImportCx,
+    tx: &mut dyn Tx,
+    config: &ConnectorConfig,
+    end: ImportEnd,
+    shape: ImportShape,
+    kind: WatermarkKind,
+    allow_shrink: bool,
+) -> StoreResult<ImportVerdict> {
     if end.failed {
-        return Ok(ImportVerdict { status: RunStatus::Failed, reason: end.reason.or(Some("the import failed".into())) });
+        return Ok(ImportVerdict {
+            status: RunStatus::Failed,
+            reason: end.reason.or(Some("the import failed".into())),
+        });
     }
     if !end.complete {
-        let reason = format!("partial import, no deletion staged: {}", end.reason.unwrap_or_else(|| "the read was not complete".into()));
-        return Ok(ImportVerdict { status: RunStatus::Partial, reason: Some(reason) });
+        let reason = format!(
+            "partial import, no deletion staged: {}",
+            end.reason
+                .unwrap_or_else(|| "the read was not complete".into())
+        );
+        return Ok(ImportVerdict {
+            status: RunStatus::Partial,
+            reason: Some(reason),
+        });
     }
     if shape == ImportShape::Full {
         let unseen = tx.count_staged(&cx.connector, StagedFilter::NotSeenBy(cx.run_id))?;
@@ -132,10 +187,18 @@ pub(crate) fn finish(cx: &mut ImportCx, tx: &mut dyn Tx, config: &ConnectorConfi
                 "{} rows were rejected, so the import cannot prove that the {unseen} objects it did not see are gone; no deletion staged — fix the rejected rows and import again",
                 cx.stats.rejected
             );
-            return Ok(ImportVerdict { status: RunStatus::Partial, reason: Some(reason) });
+            return Ok(ImportVerdict {
+                status: RunStatus::Partial,
+                reason: Some(reason),
+            });
         }
-        if let GuardVerdict::Trip(reason) = check_import_size(&config.guards, seen, previous, allow_shrink) {
-            return Ok(ImportVerdict { status: RunStatus::Partial, reason: Some(format!("partial import, no deletion staged: {reason}")) });
+        if let GuardVerdict::Trip(reason) =
+            check_import_size(&config.guards, seen, previous, allow_shrink)
+        {
+            return Ok(ImportVerdict {
+                status: RunStatus::Partial,
+                reason: Some(format!("partial import, no deletion staged: {reason}")),
+            });
         }
         if unseen > 0 {
             cx.stats.staged_deletes += tx.stage_unseen_as_deleted(&cx.connector, cx.run_id)?;
@@ -149,6 +212,13 @@ pub(crate) fn finish(cx: &mut ImportCx, tx: &mut dyn Tx, config: &ConnectorConfi
             tx.set_watermark(&cx.connector, WatermarkKind::Delta, &text, cx.now)?;
         }
     }
-    let status = if cx.stats.rejected > 0 || cx.stats.errors > 0 { RunStatus::CompletedWithErrors } else { RunStatus::Completed };
-    Ok(ImportVerdict { status, reason: None })
+    let status = if cx.stats.rejected > 0 || cx.stats.errors > 0 {
+        RunStatus::CompletedWithErrors
+    } else {
+        RunStatus::Completed
+    };
+    Ok(ImportVerdict {
+        status,
+        reason: None,
+    })
 }

@@ -34,7 +34,9 @@ pub fn backends() -> Vec<Backend> {
     if std::env::var(POSTGRES_ENV).is_ok() {
         out.push(Backend::Postgres);
     } else if std::env::var("CI").is_ok() {
-        panic!("CI is set but {POSTGRES_ENV} is not: start PostgreSQL with `eval \"$(.ci/postgres.sh start)\"`");
+        panic!(
+            "CI is set but {POSTGRES_ENV} is not: start PostgreSQL with `eval \"$(.ci/postgres.sh start)\"`"
+        );
     }
     out
 }
@@ -46,7 +48,9 @@ pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
 impl ManualClock {
     /// A clock at 2026-01-01T09:00:00Z.
     pub fn new() -> Self {
-        Self(Arc::new(Mutex::new(Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap())))
+        Self(Arc::new(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap(),
+        )))
     }
     /// Moves time forward.
     pub fn advance(&self, seconds: i64) {
@@ -82,7 +86,10 @@ pub struct TestEnv {
 
 #[allow(clippy::disallowed_methods)] // a unique name, not a time
 fn random_suffix() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("{}_{nanos}", std::process::id())
 }
 
@@ -91,20 +98,35 @@ impl TestEnv {
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_admin) = match backend {
-            Backend::Sqlite => (format!("sqlite:{}", dir.path().join("identitymesh.db").display()), None),
+            Backend::Sqlite => (
+                format!("sqlite:{}", dir.path().join("identitymesh.db").display()),
+                None,
+            ),
             Backend::Postgres => {
                 let admin = std::env::var(POSTGRES_ENV).unwrap();
                 let db = format!("im_test_{}", random_suffix());
                 let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&pool).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
                 pool.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
                 (format!("{base}/{db}"), Some((admin, db)))
             }
         };
         let parsed = DatabaseUrl::parse(&url).unwrap();
-        let store = tokio::task::spawn_blocking(move || Store::open(&parsed, true)).await.unwrap().unwrap();
-        Self { dir, store, url, clock: ManualClock::new(), pg_admin }
+        let store = tokio::task::spawn_blocking(move || Store::open(&parsed, true))
+            .await
+            .unwrap()
+            .unwrap();
+        Self {
+            dir,
+            store,
+            url,
+            clock: ManualClock::new(),
+            pg_admin,
+        }
     }
 
     /// The directory path.
@@ -124,16 +146,29 @@ impl TestEnv {
 
     /// An engine over this store with the configuration `toml` (paths relative to the dir).
     pub fn engine(&self, toml: &str) -> Engine {
-        let config = compile(toml, KNOWN_KINDS).unwrap_or_else(|e| panic!("test configuration does not compile:\n{e}"));
-        Engine::new(self.store.clone(), config, self.dir.path().to_path_buf(), Arc::new(self.clock.clone()), "test-engine".into())
+        let config = compile(toml, KNOWN_KINDS)
+            .unwrap_or_else(|e| panic!("test configuration does not compile:\n{e}"));
+        Engine::new(
+            self.store.clone(),
+            config,
+            self.dir.path().to_path_buf(),
+            Arc::new(self.clock.clone()),
+            "test-engine".into(),
+        )
     }
 
     /// Drops a PostgreSQL test database (SQLite needs nothing).
     pub async fn cleanup(self) {
-        let Some((admin, db)) = self.pg_admin.clone() else { return };
+        let Some((admin, db)) = self.pg_admin.clone() else {
+            return;
+        };
         drop(self.store);
         if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&pool).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
             pool.close().await;
         }
     }

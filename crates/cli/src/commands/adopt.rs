@@ -24,8 +24,14 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let store = ctx.store(false).await?;
     let engine = ctx.engine(&store).await?;
-    let verdict = if args.approve { AdoptionVerdict::Approve } else { AdoptionVerdict::Reject };
-    let message = engine.decide_adoption(&args.connector, &args.anchor, verdict, &cli_actor()).await?;
+    let verdict = if args.approve {
+        AdoptionVerdict::Approve
+    } else {
+        AdoptionVerdict::Reject
+    };
+    let message = engine
+        .decide_adoption(&args.connector, &args.anchor, verdict, &cli_actor())
+        .await?;
     println!("{message}");
     Ok(0)
 }

@@ -70,7 +70,11 @@ title = "title"
 fn peak_rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .map_or(0, |kb| kb * 1024)
 }
 
@@ -78,17 +82,23 @@ fn peak_rss_bytes() -> u64 {
 /// the wall time it shows how much of a phase was waiting (disk, or other load on the machine).
 fn cpu_seconds() -> f64 {
     // fields 14 and 15 of /proc/self/stat, after the parenthesised command name
-    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| {
-        let rest = s.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-    });
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        });
     // the kernel reports USER_HZ ticks, 100 per second on every Linux platform
     ticks.map_or(0.0, |t| t as f64 / 100.0)
 }
 
 fn line(phase: &str, objects: u64, seconds: f64, cpu: f64) {
-    let per_sec = if seconds > 0.0 { objects as f64 / seconds } else { 0.0 };
+    let per_sec = if seconds > 0.0 {
+        objects as f64 / seconds
+    } else {
+        0.0
+    };
     println!(
         "{}",
         json!({ "phase": phase, "objects": objects, "seconds": (seconds * 1000.0).round() / 1000.0, "cpu_seconds": (cpu * 100.0).round() / 100.0, "objects_per_sec": per_sec.round(), "peak_rss_bytes": peak_rss_bytes() })
@@ -100,20 +110,44 @@ fn write_hr(path: &Path, persons: u64, terminated_override: Option<u64>) -> Resu
     let rows = (0..persons).map(|i| {
         let mut row = hr_row(i, persons);
         // the benchmark provisions everyone except the rows it terminates on purpose
-        row[10] = if Some(i) == terminated_override { "1".into() } else { "0".into() };
+        row[10] = if Some(i) == terminated_override {
+            "1".into()
+        } else {
+            "0".into()
+        };
         row
     });
     write_atomically(path, &CsvFormat::default(), &columns, rows)?;
     Ok(())
 }
 
-async fn timed(engine: &Engine, connector: &str, profile: RunProfile, phase: &str, objects: impl Fn(&identitymesh_engine::RunReport) -> u64) -> Result<(f64, f64)> {
+async fn timed(
+    engine: &Engine,
+    connector: &str,
+    profile: RunProfile,
+    phase: &str,
+    objects: impl Fn(&identitymesh_engine::RunReport) -> u64,
+) -> Result<(f64, f64)> {
     let (start, cpu) = (Instant::now(), cpu_seconds());
-    let report = engine.run(connector, profile, &RunOptions { actor: "bench".into(), ..RunOptions::default() }).await?;
+    let report = engine
+        .run(
+            connector,
+            profile,
+            &RunOptions {
+                actor: "bench".into(),
+                ..RunOptions::default()
+            },
+        )
+        .await?;
     let seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
     if !matches!(report.status, RunStatus::Completed) {
-        anyhow::bail!("{phase} ended {}: {:?} {:?}", report.status.as_str(), report.reason, report.errors.first());
+        anyhow::bail!(
+            "{phase} ended {}: {:?} {:?}",
+            report.status.as_str(),
+            report.reason,
+            report.errors.first()
+        );
     }
     line(phase, objects(&report), seconds, cpu);
     Ok((seconds, cpu))
@@ -125,29 +159,97 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         DatabaseUrl::Sqlite(_) => DatabaseUrl::Sqlite(dir.path().join("bench.db")),
         other => other.clone(),
     };
-    eprintln!("bench: {} persons, database {}, files in {}", args.persons, url.redacted(), dir.path().display());
+    eprintln!(
+        "bench: {} persons, database {}, files in {}",
+        args.persons,
+        url.redacted(),
+        dir.path().display()
+    );
     write_hr(&dir.path().join("hr.csv"), args.persons, None)?;
     let store = tokio::task::spawn_blocking(move || Store::open(&url, true)).await??;
 
     let n = args.persons;
     let s2 = store.clone();
     let (start, cpu) = (Instant::now(), cpu_seconds());
-    let inserted = tokio::task::spawn_blocking(move || s2.baseline_bulk_insert(&mut (0..n).map(|i| (hr_row(i, n)[1].clone(), hr_row(i, n)[0].clone())))).await??;
-    line("baseline_bulk_insert", inserted, start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let inserted = tokio::task::spawn_blocking(move || {
+        s2.baseline_bulk_insert(
+            &mut (0..n).map(|i| (hr_row(i, n)[1].clone(), hr_row(i, n)[0].clone())),
+        )
+    })
+    .await??;
+    line(
+        "baseline_bulk_insert",
+        inserted,
+        start.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu,
+    );
 
     let config = compile(BENCH_CONFIG, KNOWN_KINDS).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let engine = Engine::new(store, config, dir.path().to_path_buf(), Arc::new(SystemClock), engine_holder());
-    let import = timed(&engine, "hr", RunProfile::FullImport, "full_import", |r| r.stats.read).await?;
-    let sync = timed(&engine, "hr", RunProfile::FullSync, "full_sync", |r| r.stats.synced).await?;
-    line("full_import_plus_full_sync", n, import.0 + sync.0, import.1 + sync.1);
-    timed(&engine, "directory", RunProfile::FullImport, "target_import", |r| r.stats.read).await?;
-    timed(&engine, "directory", RunProfile::Export, "export", |r| r.stats.exported_adds).await?;
+    let engine = Engine::new(
+        store,
+        config,
+        dir.path().to_path_buf(),
+        Arc::new(SystemClock),
+        engine_holder(),
+    );
+    let import = timed(&engine, "hr", RunProfile::FullImport, "full_import", |r| {
+        r.stats.read
+    })
+    .await?;
+    let sync = timed(&engine, "hr", RunProfile::FullSync, "full_sync", |r| {
+        r.stats.synced
+    })
+    .await?;
+    line(
+        "full_import_plus_full_sync",
+        n,
+        import.0 + sync.0,
+        import.1 + sync.1,
+    );
+    timed(
+        &engine,
+        "directory",
+        RunProfile::FullImport,
+        "target_import",
+        |r| r.stats.read,
+    )
+    .await?;
+    timed(&engine, "directory", RunProfile::Export, "export", |r| {
+        r.stats.exported_adds
+    })
+    .await?;
 
     // one changed row: an active employee terminated
     write_hr(&dir.path().join("hr.csv"), n, Some(n / 2))?;
-    let delta_import = timed(&engine, "hr", RunProfile::DeltaImport, "delta_import_file_compare", |r| r.stats.staged_updates).await?;
-    let delta_sync = timed(&engine, "hr", RunProfile::DeltaSync, "delta_sync_one_change", |r| r.stats.synced).await?;
-    let export = timed(&engine, "directory", RunProfile::Export, "delta_export_rewrite_file", |r| r.stats.exported_deletes).await?;
-    line("delta_cycle_total", 1, delta_import.0 + delta_sync.0 + export.0, delta_import.1 + delta_sync.1 + export.1);
+    let delta_import = timed(
+        &engine,
+        "hr",
+        RunProfile::DeltaImport,
+        "delta_import_file_compare",
+        |r| r.stats.staged_updates,
+    )
+    .await?;
+    let delta_sync = timed(
+        &engine,
+        "hr",
+        RunProfile::DeltaSync,
+        "delta_sync_one_change",
+        |r| r.stats.synced,
+    )
+    .await?;
+    let export = timed(
+        &engine,
+        "directory",
+        RunProfile::Export,
+        "delta_export_rewrite_file",
+        |r| r.stats.exported_deletes,
+    )
+    .await?;
+    line(
+        "delta_cycle_total",
+        1,
+        delta_import.0 + delta_sync.0 + export.0,
+        delta_import.1 + delta_sync.1 + export.1,
+    );
     Ok(0)
 }

@@ -46,7 +46,13 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<u8> {
             let text = read_config_file(&file)?;
             match compile(&text, KNOWN_KINDS) {
                 Ok(c) => {
-                    println!("{}: OK ({} connectors, {} mesh types, {} cycles)", file.display(), c.connectors.len(), c.mesh_types.len(), c.cycles.len());
+                    println!(
+                        "{}: OK ({} connectors, {} mesh types, {} cycles)",
+                        file.display(),
+                        c.connectors.len(),
+                        c.mesh_types.len(),
+                        c.cycles.len()
+                    );
                     Ok(0)
                 }
                 Err(errors) => {
@@ -59,13 +65,21 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<u8> {
         }
         ConfigCommand::Apply { file } => {
             let text = read_config_file(&file)?;
-            let version = apply_text(ctx, &text, &cli_actor()).await.map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            println!("applied {} as configuration version {version}", file.display());
+            let version = apply_text(ctx, &text, &cli_actor())
+                .await
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            println!(
+                "applied {} as configuration version {version}",
+                file.display()
+            );
             Ok(0)
         }
         ConfigCommand::Export { output } => {
             let store = ctx.store(false).await?;
-            let active = store.run_blocking(|tx| tx.active_config()).await?.ok_or_else(|| anyhow!("no configuration has been applied yet"))?;
+            let active = store
+                .run_blocking(|tx| tx.active_config())
+                .await?
+                .ok_or_else(|| anyhow!("no configuration has been applied yet"))?;
             match output {
                 Some(path) => std::fs::write(&path, &active.content)?,
                 None => print!("{}", active.content),
@@ -75,7 +89,13 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<u8> {
         ConfigCommand::Versions => {
             let store = ctx.store(false).await?;
             for v in store.run_blocking(|tx| tx.config_versions(50)).await? {
-                println!("{:>4}  {}  {}  {}", v.id, v.created_at.to_rfc3339(), v.author, &v.hash[..12.min(v.hash.len())]);
+                println!(
+                    "{:>4}  {}  {}  {}",
+                    v.id,
+                    v.created_at.to_rfc3339(),
+                    v.author,
+                    &v.hash[..12.min(v.hash.len())]
+                );
             }
             Ok(0)
         }
@@ -84,7 +104,8 @@ pub async fn run(ctx: &Ctx, cmd: ConfigCommand) -> Result<u8> {
 
 /// Compiles and stores a configuration, auditing the change. Returns the version number.
 pub async fn apply_text(ctx: &Ctx, text: &str, actor: &str) -> Result<i64> {
-    let config = compile(text, KNOWN_KINDS).map_err(|e| anyhow!("the configuration has errors:\n{e}"))?;
+    let config =
+        compile(text, KNOWN_KINDS).map_err(|e| anyhow!("the configuration has errors:\n{e}"))?;
     crate::commands::license::check_connectors(ctx, config.connectors.len())?;
     let store = ctx.store(true).await?;
     let (content, hash, actor) = (text.to_owned(), config.hash.clone(), actor.to_owned());

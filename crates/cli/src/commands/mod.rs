@@ -1,7 +1,7 @@
 //! The subcommands, one module each.
 
-pub mod adopt;
 pub mod admin_api;
+pub mod adopt;
 pub mod bench;
 pub mod config;
 pub mod license;
@@ -27,7 +27,10 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
             let store = ctx.store(true).await?;
             // the store's calls block (PostgreSQL drives its own runtime): off the async threads
             let version = tokio::task::spawn_blocking(move || store.schema_version()).await??;
-            println!("database {} is at schema version {version}", ctx.url.redacted());
+            println!(
+                "database {} is at schema version {version}",
+                ctx.url.redacted()
+            );
             Ok(0)
         }
         Command::Config(cmd) => config::run(&ctx, cmd).await,

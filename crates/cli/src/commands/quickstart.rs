@@ -34,25 +34,45 @@ fn strings(columns: &[&str]) -> Vec<String> {
 }
 
 fn prepare(data_dir: &Path, hr_csv: Option<&Path>) -> Result<PathBuf> {
-    std::fs::create_dir_all(data_dir.join("out")).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir.join("out"))
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config = data_dir.join("identitymesh.toml");
     if !config.exists() {
-        std::fs::write(&config, EXAMPLE).with_context(|| format!("cannot write {}", config.display()))?;
+        std::fs::write(&config, EXAMPLE)
+            .with_context(|| format!("cannot write {}", config.display()))?;
     }
     let hr = data_dir.join("hr.csv");
     match hr_csv {
         Some(source) => {
-            std::fs::copy(source, &hr).with_context(|| format!("cannot copy the HR export {} into the data directory", source.display()))?;
+            std::fs::copy(source, &hr).with_context(|| {
+                format!(
+                    "cannot copy the HR export {} into the data directory",
+                    source.display()
+                )
+            })?;
         }
         None if !hr.exists() => {
-            let format = CsvFormat { write_bom: true, ..CsvFormat::default() };
-            write_atomically(&hr, &format, &strings(&HR_COLUMNS), (0..SAMPLE_PEOPLE).map(|i| hr_row(i, SAMPLE_PEOPLE)))?;
+            let format = CsvFormat {
+                write_bom: true,
+                ..CsvFormat::default()
+            };
+            write_atomically(
+                &hr,
+                &format,
+                &strings(&HR_COLUMNS),
+                (0..SAMPLE_PEOPLE).map(|i| hr_row(i, SAMPLE_PEOPLE)),
+            )?;
         }
         None => {}
     }
     let accounts = data_dir.join("accounts.csv");
     if !accounts.exists() {
-        write_atomically(&accounts, &CsvFormat::default(), &strings(&ACCOUNT_COLUMNS), account_rows(SAMPLE_PEOPLE).into_iter())?;
+        write_atomically(
+            &accounts,
+            &CsvFormat::default(),
+            &strings(&ACCOUNT_COLUMNS),
+            account_rows(SAMPLE_PEOPLE).into_iter(),
+        )?;
     }
     Ok(config)
 }
@@ -63,22 +83,40 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let version = apply_text(ctx, &text, &cli_actor()).await?;
     let store = ctx.store(true).await?;
     let engine = ctx.engine(&store).await?;
-    let options = RunOptions { actor: cli_actor(), ..RunOptions::default() };
+    let options = RunOptions {
+        actor: cli_actor(),
+        ..RunOptions::default()
+    };
     let report = engine.run_cycle("default", &options).await?;
-    let persons = store.run_blocking(|tx| tx.count_mesh(Some("person"))).await?;
+    let persons = store
+        .run_blocking(|tx| tx.count_mesh(Some("person")))
+        .await?;
     let target = ctx.data_dir.join("out/directory.csv");
     let target_rows = count_rows(&target);
     if args.json {
-        println!("{}", summary_json(ctx, version, &report, persons, target_rows));
+        println!(
+            "{}",
+            summary_json(ctx, version, &report, persons, target_rows)
+        );
     } else {
         print_cycle(&report);
-        print_summary(ctx, version, &totals(&report), persons, target_rows, &target);
+        print_summary(
+            ctx,
+            version,
+            &totals(&report),
+            persons,
+            target_rows,
+            &target,
+        );
     }
     Ok(exit_code(report.status))
 }
 
 fn count_rows(path: &Path) -> u64 {
-    let Ok(format) = identitymesh_connectors::csv::CsvReader::open(path, &CsvFormat::default()) else { return 0 };
+    let Ok(format) = identitymesh_connectors::csv::CsvReader::open(path, &CsvFormat::default())
+    else {
+        return 0;
+    };
     let mut reader = format;
     let mut n = 0;
     while let Some(record) = reader.next_record() {
@@ -87,7 +125,13 @@ fn count_rows(path: &Path) -> u64 {
     n
 }
 
-fn summary_json(ctx: &Ctx, version: i64, report: &CycleReport, persons: u64, target_rows: u64) -> serde_json::Value {
+fn summary_json(
+    ctx: &Ctx,
+    version: i64,
+    report: &CycleReport,
+    persons: u64,
+    target_rows: u64,
+) -> serde_json::Value {
     let t = totals(report);
     json!({
         "data_dir": ctx.data_dir,
@@ -110,17 +154,37 @@ fn summary_json(ctx: &Ctx, version: i64, report: &CycleReport, persons: u64, tar
     })
 }
 
-fn print_summary(ctx: &Ctx, version: i64, t: &RunStats, persons: u64, target_rows: u64, target: &Path) {
+fn print_summary(
+    ctx: &Ctx,
+    version: i64,
+    t: &RunStats,
+    persons: u64,
+    target_rows: u64,
+    target: &Path,
+) {
     println!();
-    println!("IdentityMesh quickstart — data in {} (database {}, configuration version {version})", ctx.data_dir.display(), ctx.url.redacted());
+    println!(
+        "IdentityMesh quickstart — data in {} (database {}, configuration version {version})",
+        ctx.data_dir.display(),
+        ctx.url.redacted()
+    );
     println!("  mesh persons:        {persons}");
     println!("  projected:           {}", t.projected);
     println!("  joined:              {}", t.joined);
     println!("  mesh updates:        {}", t.mesh_updates);
-    println!("  exported to target:  {} adds, {} updates, {} deletes", t.exported_adds, t.exported_updates, t.exported_deletes);
+    println!(
+        "  exported to target:  {} adds, {} updates, {} deletes",
+        t.exported_adds, t.exported_updates, t.exported_deletes
+    );
     println!("  rejected rows:       {}", t.rejected);
     println!("  errors:              {}", t.errors);
     println!("  held by guards:      {}", t.held);
-    println!("  target file:         {} ({target_rows} accounts)", target.display());
-    println!("Run it again: the second cycle makes no changes. Edit {}/hr.csv and run it again to see one change flow through.", ctx.data_dir.display());
+    println!(
+        "  target file:         {} ({target_rows} accounts)",
+        target.display()
+    );
+    println!(
+        "Run it again: the second cycle makes no changes. Edit {}/hr.csv and run it again to see one change flow through.",
+        ctx.data_dir.display()
+    );
 }

@@ -83,7 +83,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 pub async fn cycle(ctx: &Ctx, args: CycleArgs) -> Result<u8> {
     let store = ctx.store(false).await?;
     let (engine, bar) = crate::progress::attach(ctx.engine(&store).await?);
-    let options = RunOptions { allow_shrink: args.allow_shrink, actor: cli_actor(), ..RunOptions::default() };
+    let options = RunOptions {
+        allow_shrink: args.allow_shrink,
+        actor: cli_actor(),
+        ..RunOptions::default()
+    };
     let report = engine.run_cycle(&args.name, &options).await;
     crate::progress::finish(bar);
     let report = report?;

@@ -26,7 +26,9 @@ pub struct Args {
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
@@ -42,17 +44,31 @@ pub async fn run(ctx: &Ctx, args: Args, with_api: bool) -> Result<u8> {
     let engine = ctx.engine(&store).await?;
     let (stop_api, api_stopped) = tokio::sync::watch::channel(false);
     let api = if with_api {
-        let (listener, state) = crate::commands::admin_api::prepare(ctx, &store, Some(engine.clone()), &args.api).await?;
+        let (listener, state) =
+            crate::commands::admin_api::prepare(ctx, &store, Some(engine.clone()), &args.api)
+                .await?;
         eprintln!("IdentityMesh Admin API on http://{}", args.api.listen);
         let mut stopped = api_stopped.clone();
-        Some(tokio::spawn(identitymesh_api::serve(listener, state, async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        })))
+        Some(tokio::spawn(identitymesh_api::serve(
+            listener,
+            state,
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            },
+        )))
     } else {
         None
     };
-    let options = RunOptions { actor: "engine:scheduler".into(), ..RunOptions::default() };
-    eprintln!("IdentityMesh engine running on {} (cycle '{}' every {}s); Ctrl-C stops it", ctx.url.redacted(), args.cycle, args.interval);
+    let options = RunOptions {
+        actor: "engine:scheduler".into(),
+        ..RunOptions::default()
+    };
+    eprintln!(
+        "IdentityMesh engine running on {} (cycle '{}' every {}s); Ctrl-C stops it",
+        ctx.url.redacted(),
+        args.cycle,
+        args.interval
+    );
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut next_cycle = tokio::time::Instant::now();
@@ -60,9 +76,18 @@ pub async fn run(ctx: &Ctx, args: Args, with_api: bool) -> Result<u8> {
         let requests = store.run_blocking(|tx| tx.run_requests(10)).await?;
         for request in requests {
             let id = request.id;
-            if store.run_blocking(move |tx| tx.take_run_request(id)).await? {
-                let options = RunOptions { actor: request.actor.clone(), ..RunOptions::default() };
-                match engine.run(&request.connector, request.profile, &options).await {
+            if store
+                .run_blocking(move |tx| tx.take_run_request(id))
+                .await?
+            {
+                let options = RunOptions {
+                    actor: request.actor.clone(),
+                    ..RunOptions::default()
+                };
+                match engine
+                    .run(&request.connector, request.profile, &options)
+                    .await
+                {
                     Ok(report) => print_run(&report),
                     Err(e) => eprintln!("queued run #{id} failed to start: {e}"),
                 }

@@ -179,26 +179,47 @@ fn one_employee_terminated_in_a_copy_of_the_public_sample_is_one_delete() {
 /// target rows were re-linked to new people). Replacing every person of a data directory is a
 /// mass deletion: the guard holds it; approving it leaves exactly the new people, once each.
 #[test]
-fn switching_a_data_dir_from_the_fictional_export_to_the_public_sample_is_held_then_replaces_its_people() {
+fn switching_a_data_dir_from_the_fictional_export_to_the_public_sample_is_held_then_replaces_its_people()
+ {
     let Some(source) = real_hr_export() else {
         return;
     };
     let dir = DataDir::new();
     let fictional = dir.quickstart(&[]);
     let hr = source.display().to_string();
-    let summary = dir.run(&["quickstart", "--json", "--hr-csv", &hr]).expect_code(2).json();
+    let summary = dir
+        .run(&["quickstart", "--json", "--hr-csv", &hr])
+        .expect_code(2)
+        .json();
     assert_eq!(summary["status"], "held", "{summary}");
-    assert_eq!(num(&summary, "exported_adds"), 0, "nothing is written while the guard holds: {summary}");
+    assert_eq!(
+        num(&summary, "exported_adds"),
+        0,
+        "nothing is written while the guard holds: {summary}"
+    );
     let approved = dir.run(&["run", "directory", "export", "--approve-held"]);
     assert_eq!(approved.code, 0, "{}\n{}", approved.stdout, approved.stderr);
     let mut ids = Table::read(&dir.file("out/directory.csv")).column("employeeId");
     let rows = ids.len();
     ids.sort();
     ids.dedup();
-    assert_eq!((rows, ids.len()), (207, 207), "one row per active employee, no duplicate anchors");
+    assert_eq!(
+        (rows, ids.len()),
+        (207, 207),
+        "one row per active employee, no duplicate anchors"
+    );
     assert!(num(&fictional, "target_rows") > 0);
-    assert!(ids.iter().all(|id| !id.starts_with("200")), "no fictional employee is left");
+    assert!(
+        ids.iter().all(|id| !id.starts_with("200")),
+        "no fictional employee is left"
+    );
     let again = dir.quickstart(&["--hr-csv", &source.display().to_string()]);
     assert_eq!(again["status"], "completed", "{again}");
-    assert_eq!(num(&again, "exported_adds") + num(&again, "exported_updates") + num(&again, "exported_deletes"), 0, "{again}");
+    assert_eq!(
+        num(&again, "exported_adds")
+            + num(&again, "exported_updates")
+            + num(&again, "exported_deletes"),
+        0,
+        "{again}"
+    );
 }

@@ -157,7 +157,10 @@ pub struct CycleStep {
 impl Config {
     /// A connector by name.
     pub fn connector(&self, name: &str) -> Option<&ConnectorConfig> {
-        self.connectors.iter().find(|(n, _)| n.as_str() == name).map(|(_, c)| c)
+        self.connectors
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, c)| c)
     }
 
     /// The composer rule of a mesh attribute (default: ranked by connector precedence).
@@ -165,23 +168,30 @@ impl Config {
         self.composer
             .get(&(mesh_type.to_owned(), attribute.to_owned()))
             .cloned()
-            .unwrap_or(ComposerRule { kind: ComposeRuleKind::Ranked, precedence: Vec::new() })
+            .unwrap_or(ComposerRule {
+                kind: ComposeRuleKind::Ranked,
+                precedence: Vec::new(),
+            })
     }
 
     /// Connectors that provision objects of a mesh type.
     pub fn targets_for(&self, mesh_type: &str) -> impl Iterator<Item = &ConnectorConfig> {
         let mesh_type = mesh_type.to_owned();
-        self.connectors
-            .values()
-            .filter(move |c| c.provisioning.is_some() && c.mesh_type.as_deref() == Some(mesh_type.as_str()))
+        self.connectors.values().filter(move |c| {
+            c.provisioning.is_some() && c.mesh_type.as_deref() == Some(mesh_type.as_str())
+        })
     }
 }
 
 /// Parses, validates and compiles a configuration. `known_kinds` lists the connector types
 /// this build has. Every problem found is reported, not only the first.
 pub fn compile(source: &str, known_kinds: &[&str]) -> Result<Config, ConfigErrors> {
-    let raw: RawConfig = toml::from_str(source).map_err(|e| ConfigErrors(vec![toml_error(source, &e)]))?;
-    let mut cx = Compiler { source, errors: Vec::new() };
+    let raw: RawConfig =
+        toml::from_str(source).map_err(|e| ConfigErrors(vec![toml_error(source, &e)]))?;
+    let mut cx = Compiler {
+        source,
+        errors: Vec::new(),
+    };
     let mut mesh_types = cx.mesh_types(&raw);
     let mut connectors = BTreeMap::new();
     for (name, rc) in &raw.connectors {
@@ -205,8 +215,14 @@ pub fn compile(source: &str, known_kinds: &[&str]) -> Result<Config, ConfigError
 }
 
 fn toml_error(source: &str, e: &toml::de::Error) -> ConfigError {
-    let line = e.span().map(|s| source[..s.start.min(source.len())].matches('\n').count() + 1);
-    ConfigError { path: "file".into(), line, message: e.message().to_owned() }
+    let line = e
+        .span()
+        .map(|s| source[..s.start.min(source.len())].matches('\n').count() + 1);
+    ConfigError {
+        path: "file".into(),
+        line,
+        message: e.message().to_owned(),
+    }
 }
 
 struct Compiler<'s> {
@@ -218,10 +234,20 @@ impl Compiler<'_> {
     fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         let path = path.into();
         let line = line_of(self.source, &path);
-        self.errors.push(ConfigError { path, line, message: message.into() });
+        self.errors.push(ConfigError {
+            path,
+            line,
+            message: message.into(),
+        });
     }
 
-    fn program(&mut self, path: &str, source: &str, allowed: &BTreeSet<String>, what: &str) -> Option<Program> {
+    fn program(
+        &mut self,
+        path: &str,
+        source: &str,
+        allowed: &BTreeSet<String>,
+        what: &str,
+    ) -> Option<Program> {
         let program = match Program::compile(source) {
             Ok(p) => p,
             Err(e) => {
@@ -236,7 +262,12 @@ impl Compiler<'_> {
                     .find(|a| a.eq_ignore_ascii_case(name))
                     .map(|a| format!(" (did you mean '{a}'?)"))
                     .unwrap_or_default();
-                self.error(path, format!("the expression reads '{name}', which is not an attribute of {what}{hint}"));
+                self.error(
+                    path,
+                    format!(
+                        "the expression reads '{name}', which is not an attribute of {what}{hint}"
+                    ),
+                );
             }
         }
         Some(program)
@@ -248,22 +279,41 @@ impl Compiler<'_> {
             let mut seen = BTreeSet::new();
             for a in &t.attributes {
                 if !seen.insert(a.name.clone()) {
-                    self.error(format!("mesh.{name}.attributes"), format!("attribute '{}' is declared twice", a.name));
+                    self.error(
+                        format!("mesh.{name}.attributes"),
+                        format!("attribute '{}' is declared twice", a.name),
+                    );
                 }
             }
-            let indexed = t.attributes.iter().filter(|a| a.unique || a.indexed).map(|a| a.name.clone()).collect();
-            out.insert(name.clone(), MeshType { name: name.clone(), attributes: t.attributes.clone(), indexed });
+            let indexed = t
+                .attributes
+                .iter()
+                .filter(|a| a.unique || a.indexed)
+                .map(|a| a.name.clone())
+                .collect();
+            out.insert(
+                name.clone(),
+                MeshType {
+                    name: name.clone(),
+                    attributes: t.attributes.clone(),
+                    indexed,
+                },
+            );
         }
         out
     }
 
     fn schema(&mut self, name: &str, rc: &RawConnector) -> ObjectTypeSchema {
-        let mut attributes: Vec<AttributeSchema> = rc.columns.iter().map(AttributeSchema::text).collect();
+        let mut attributes: Vec<AttributeSchema> =
+            rc.columns.iter().map(AttributeSchema::text).collect();
         attributes.extend(rc.attributes.iter().cloned());
         let mut seen = BTreeSet::new();
         for a in &attributes {
             if !seen.insert(a.name.clone()) {
-                self.error(format!("connectors.{name}.attributes"), format!("attribute '{}' is declared twice", a.name));
+                self.error(
+                    format!("connectors.{name}.attributes"),
+                    format!("attribute '{}' is declared twice", a.name),
+                );
             }
         }
         if !seen.contains(&rc.anchor) {
@@ -272,7 +322,11 @@ impl Compiler<'_> {
                 format!("the anchor '{}' is not one of the connector's columns or attributes; every connector needs an immutable anchor attribute", rc.anchor),
             );
         }
-        ObjectTypeSchema { name: rc.object_type.clone(), anchor: rc.anchor.clone(), attributes }
+        ObjectTypeSchema {
+            name: rc.object_type.clone(),
+            anchor: rc.anchor.clone(),
+            attributes,
+        }
     }
 
     fn connector(
@@ -291,29 +345,55 @@ impl Compiler<'_> {
             }
         };
         if !known_kinds.contains(&rc.kind.as_str()) {
-            self.error(format!("{base}.type"), format!("unknown connector type '{}': use one of {}", rc.kind, known_kinds.join(", ")));
+            self.error(
+                format!("{base}.type"),
+                format!(
+                    "unknown connector type '{}': use one of {}",
+                    rc.kind,
+                    known_kinds.join(", ")
+                ),
+            );
         }
         let schema = self.schema(name, rc);
         let own: BTreeSet<String> = schema.attributes.iter().map(|a| a.name.clone()).collect();
-        let needs_mesh = !rc.join.is_empty() || rc.projection.is_some() || !rc.flows_in.is_empty() || rc.provisioning.is_some() || !rc.flows_out.is_empty();
+        let needs_mesh = !rc.join.is_empty()
+            || rc.projection.is_some()
+            || !rc.flows_in.is_empty()
+            || rc.provisioning.is_some()
+            || !rc.flows_out.is_empty();
         let mesh = self.mesh_type_of(&base, rc, mesh_types, needs_mesh)?;
-        let mesh_attrs: BTreeSet<String> = mesh.as_ref().map(|m| m.attributes.iter().map(|a| a.name.clone()).collect()).unwrap_or_default();
+        let mesh_attrs: BTreeSet<String> = mesh
+            .as_ref()
+            .map(|m| m.attributes.iter().map(|a| a.name.clone()).collect())
+            .unwrap_or_default();
         let what_connector = format!("connector '{name}'");
         let what_mesh = format!("mesh type '{}'", rc.mesh_type.as_deref().unwrap_or("?"));
 
         let flows_in = self.flows_in(&base, rc, &own, &mesh_attrs, &what_connector, &what_mesh);
         let join = self.join_rules(&base, rc, &own, &mesh_attrs, &what_connector, &what_mesh);
         if let Some(m) = rc.mesh_type.as_ref().and_then(|m| mesh_types.get_mut(m)) {
-            m.indexed.extend(join.iter().map(|j| j.mesh_attribute.clone()));
+            m.indexed
+                .extend(join.iter().map(|j| j.mesh_attribute.clone()));
         }
         let projection = rc.projection.as_ref().map(|p| Projection {
-            when: p.when.as_ref().and_then(|w| self.program(&format!("{base}.projection.when"), w, &own, &what_connector)),
+            when: p.when.as_ref().and_then(|w| {
+                self.program(&format!("{base}.projection.when"), w, &own, &what_connector)
+            }),
             delete_when_gone: p.delete_when_gone,
         });
-        let provisioning = rc.provisioning.as_ref().and_then(|p| self.provisioning(&base, p, &own, &mesh_attrs, &what_connector, &what_mesh));
+        let provisioning = rc.provisioning.as_ref().and_then(|p| {
+            self.provisioning(&base, p, &own, &mesh_attrs, &what_connector, &what_mesh)
+        });
         let flows_out = self.flows_out(&base, rc, &own, &mesh_attrs, &what_connector, &what_mesh);
-        if let Some(attr) = rc.change_time_attribute.as_ref().filter(|a| !own.contains(*a)) {
-            self.error(format!("{base}.change_time_attribute"), format!("'{attr}' is not an attribute of {what_connector}"));
+        if let Some(attr) = rc
+            .change_time_attribute
+            .as_ref()
+            .filter(|a| !own.contains(*a))
+        {
+            self.error(
+                format!("{base}.change_time_attribute"),
+                format!("'{attr}' is not an attribute of {what_connector}"),
+            );
         }
         let settings = match rc.kind.as_str() {
             "csv" => rc.csv.clone(),
@@ -321,7 +401,8 @@ impl Compiler<'_> {
             _ => None,
         };
         let secrets = self.secret_refs(&base, rc, settings.as_ref());
-        let settings = serde_json::to_value(settings.unwrap_or_default()).unwrap_or(serde_json::Value::Null);
+        let settings =
+            serde_json::to_value(settings.unwrap_or_default()).unwrap_or(serde_json::Value::Null);
         Some(ConnectorConfig {
             name: parsed?,
             kind: rc.kind.clone(),
@@ -345,7 +426,12 @@ impl Compiler<'_> {
     /// Checks `secrets = { SETTING = "SECRET" }`: both names valid, and no setting also given
     /// in the type's settings table (a credential belongs in a secret only; its value is
     /// never echoed).
-    fn secret_refs(&mut self, base: &str, rc: &RawConnector, settings: Option<&toml::Table>) -> BTreeMap<String, String> {
+    fn secret_refs(
+        &mut self,
+        base: &str,
+        rc: &RawConnector,
+        settings: Option<&toml::Table>,
+    ) -> BTreeMap<String, String> {
         for (setting, secret) in &rc.secrets {
             let path = format!("{base}.secrets.{setting}");
             if let Err(e) = check_setting_name(setting) {
@@ -361,12 +447,21 @@ impl Compiler<'_> {
         rc.secrets.clone()
     }
 
-    fn mesh_type_of(&mut self, base: &str, rc: &RawConnector, mesh_types: &BTreeMap<String, MeshType>, needs: bool) -> Option<Option<MeshType>> {
+    fn mesh_type_of(
+        &mut self,
+        base: &str,
+        rc: &RawConnector,
+        mesh_types: &BTreeMap<String, MeshType>,
+        needs: bool,
+    ) -> Option<Option<MeshType>> {
         match &rc.mesh_type {
             Some(m) => match mesh_types.get(m) {
                 Some(t) => Some(Some(t.clone())),
                 None => {
-                    self.error(format!("{base}.mesh_type"), format!("mesh type '{m}' is not declared under [mesh.{m}]"));
+                    self.error(
+                        format!("{base}.mesh_type"),
+                        format!("mesh type '{m}' is not declared under [mesh.{m}]"),
+                    );
                     None
                 }
             },
@@ -378,7 +473,15 @@ impl Compiler<'_> {
         }
     }
 
-    fn flows_in(&mut self, base: &str, rc: &RawConnector, own: &BTreeSet<String>, mesh: &BTreeSet<String>, what_c: &str, what_m: &str) -> Vec<Flow> {
+    fn flows_in(
+        &mut self,
+        base: &str,
+        rc: &RawConnector,
+        own: &BTreeSet<String>,
+        mesh: &BTreeSet<String>,
+        what_c: &str,
+        what_m: &str,
+    ) -> Vec<Flow> {
         let mut out = Vec::new();
         for (attr, flow) in &rc.flows_in {
             let path = format!("{base}.flows_in.{attr}");
@@ -390,13 +493,26 @@ impl Compiler<'_> {
                 RawFlow::Detailed { expr, empty } => (expr, empty.unwrap_or(rc.empty)),
             };
             if let Some(program) = self.program(&path, expr, own, what_c) {
-                out.push(Flow { attribute: attr.clone(), program, empty, rule: format!("flows_in.{attr}") });
+                out.push(Flow {
+                    attribute: attr.clone(),
+                    program,
+                    empty,
+                    rule: format!("flows_in.{attr}"),
+                });
             }
         }
         out
     }
 
-    fn flows_out(&mut self, base: &str, rc: &RawConnector, own: &BTreeSet<String>, mesh: &BTreeSet<String>, what_c: &str, what_m: &str) -> Vec<Flow> {
+    fn flows_out(
+        &mut self,
+        base: &str,
+        rc: &RawConnector,
+        own: &BTreeSet<String>,
+        mesh: &BTreeSet<String>,
+        what_c: &str,
+        what_m: &str,
+    ) -> Vec<Flow> {
         let mut out = Vec::new();
         for (attr, expr) in &rc.flows_out {
             let path = format!("{base}.flows_out.{attr}");
@@ -404,32 +520,72 @@ impl Compiler<'_> {
                 self.error(&path, format!("'{attr}' is not an attribute of {what_c}"));
             }
             if let Some(program) = self.program(&path, expr, mesh, what_m) {
-                out.push(Flow { attribute: attr.clone(), program, empty: EmptyMeaning::Clear, rule: format!("flows_out.{attr}") });
+                out.push(Flow {
+                    attribute: attr.clone(),
+                    program,
+                    empty: EmptyMeaning::Clear,
+                    rule: format!("flows_out.{attr}"),
+                });
             }
         }
         out
     }
 
-    fn join_rules(&mut self, base: &str, rc: &RawConnector, own: &BTreeSet<String>, mesh: &BTreeSet<String>, what_c: &str, what_m: &str) -> Vec<JoinRule> {
+    fn join_rules(
+        &mut self,
+        base: &str,
+        rc: &RawConnector,
+        own: &BTreeSet<String>,
+        mesh: &BTreeSet<String>,
+        what_c: &str,
+        what_m: &str,
+    ) -> Vec<JoinRule> {
         let mut out = Vec::new();
         for (i, rule) in rc.join.iter().enumerate() {
             let path = format!("{base}.join");
             if !mesh.contains(&rule.mesh_attribute) {
-                self.error(&path, format!("join rule {i}: '{}' is not an attribute of {what_m}", rule.mesh_attribute));
+                self.error(
+                    &path,
+                    format!(
+                        "join rule {i}: '{}' is not an attribute of {what_m}",
+                        rule.mesh_attribute
+                    ),
+                );
             }
             if let Some(value) = self.program(&path, &rule.value, own, what_c) {
-                out.push(JoinRule { mesh_attribute: rule.mesh_attribute.clone(), value, rule: format!("join[{i}]") });
+                out.push(JoinRule {
+                    mesh_attribute: rule.mesh_attribute.clone(),
+                    value,
+                    rule: format!("join[{i}]"),
+                });
             }
         }
         out
     }
 
-    fn provisioning(&mut self, base: &str, p: &RawProvisioning, own: &BTreeSet<String>, mesh: &BTreeSet<String>, what_c: &str, what_m: &str) -> Option<Provisioning> {
+    fn provisioning(
+        &mut self,
+        base: &str,
+        p: &RawProvisioning,
+        own: &BTreeSet<String>,
+        mesh: &BTreeSet<String>,
+        what_c: &str,
+        what_m: &str,
+    ) -> Option<Provisioning> {
         let path = format!("{base}.provisioning");
-        let scope = p.scope.as_ref().and_then(|s| self.program(&format!("{path}.scope"), s, mesh, what_m));
+        let scope = p
+            .scope
+            .as_ref()
+            .and_then(|s| self.program(&format!("{path}.scope"), s, mesh, what_m));
         let anchor = self.program(&format!("{path}.anchor"), &p.anchor, mesh, what_m);
-        let name = p.name.as_ref().and_then(|n| self.program(&format!("{path}.name"), n, mesh, what_m));
-        let privileged = p.privileged.as_ref().and_then(|n| self.program(&format!("{path}.privileged"), n, own, what_c));
+        let name = p
+            .name
+            .as_ref()
+            .and_then(|n| self.program(&format!("{path}.name"), n, mesh, what_m));
+        let privileged = p
+            .privileged
+            .as_ref()
+            .and_then(|n| self.program(&format!("{path}.privileged"), n, own, what_c));
         let mut disable = Vec::new();
         for (attr, expr) in &p.disable {
             let fpath = format!("{path}.disable.{attr}");
@@ -437,35 +593,72 @@ impl Compiler<'_> {
                 self.error(&fpath, format!("'{attr}' is not an attribute of {what_c}"));
             }
             if let Some(program) = self.program(&fpath, expr, mesh, what_m) {
-                disable.push(Flow { attribute: attr.clone(), program, empty: EmptyMeaning::Clear, rule: format!("provisioning.disable.{attr}") });
+                disable.push(Flow {
+                    attribute: attr.clone(),
+                    program,
+                    empty: EmptyMeaning::Clear,
+                    rule: format!("provisioning.disable.{attr}"),
+                });
             }
         }
         if p.deprovision == DeprovisionAction::Disable && disable.is_empty() {
-            self.error(format!("{path}.deprovision"), "deprovision = \"disable\" needs at least one flow under [provisioning.disable]");
+            self.error(
+                format!("{path}.deprovision"),
+                "deprovision = \"disable\" needs at least one flow under [provisioning.disable]",
+            );
         }
-        Some(Provisioning { scope, anchor: anchor?, name, deprovision: p.deprovision, disable, adopt: p.adopt, privileged })
+        Some(Provisioning {
+            scope,
+            anchor: anchor?,
+            name,
+            deprovision: p.deprovision,
+            disable,
+            adopt: p.adopt,
+            privileged,
+        })
     }
 
-    fn composer(&mut self, raw: &RawConfig, mesh_types: &BTreeMap<String, MeshType>) -> BTreeMap<(String, String), ComposerRule> {
+    fn composer(
+        &mut self,
+        raw: &RawConfig,
+        mesh_types: &BTreeMap<String, MeshType>,
+    ) -> BTreeMap<(String, String), ComposerRule> {
         let mut out = BTreeMap::new();
         for (t, rules) in &raw.composer {
             for (attr, rule) in rules {
                 let path = format!("composer.{t}.{attr}");
                 match mesh_types.get(t) {
                     None => self.error(&path, format!("mesh type '{t}' is not declared")),
-                    Some(m) if m.attribute(attr).is_none() => self.error(&path, format!("'{attr}' is not an attribute of mesh type '{t}'")),
+                    Some(m) if m.attribute(attr).is_none() => self.error(
+                        &path,
+                        format!("'{attr}' is not an attribute of mesh type '{t}'"),
+                    ),
                     Some(m) => {
-                        if rule.rule == ComposeRuleKind::Union && m.attribute(attr).is_some_and(|a| !a.multi) {
-                            self.error(&path, "rule = \"union\" needs a multi-valued attribute (multi = true)");
+                        if rule.rule == ComposeRuleKind::Union
+                            && m.attribute(attr).is_some_and(|a| !a.multi)
+                        {
+                            self.error(
+                                &path,
+                                "rule = \"union\" needs a multi-valued attribute (multi = true)",
+                            );
                         }
                     }
                 }
                 for c in &rule.precedence {
                     if !raw.connectors.contains_key(c) {
-                        self.error(&path, format!("precedence names connector '{c}', which is not configured"));
+                        self.error(
+                            &path,
+                            format!("precedence names connector '{c}', which is not configured"),
+                        );
                     }
                 }
-                out.insert((t.clone(), attr.clone()), ComposerRule { kind: rule.rule, precedence: rule.precedence.clone() });
+                out.insert(
+                    (t.clone(), attr.clone()),
+                    ComposerRule {
+                        kind: rule.rule,
+                        precedence: rule.precedence.clone(),
+                    },
+                );
             }
         }
         out
@@ -478,11 +671,19 @@ impl Compiler<'_> {
             let mut parsed = Vec::new();
             for step in steps {
                 let Some((c, p)) = step.split_once(':') else {
-                    self.error(&path, format!("step '{step}' must be written CONNECTOR:PROFILE, e.g. hr:full-import"));
+                    self.error(
+                        &path,
+                        format!(
+                            "step '{step}' must be written CONNECTOR:PROFILE, e.g. hr:full-import"
+                        ),
+                    );
                     continue;
                 };
                 if !raw.connectors.contains_key(c) {
-                    self.error(&path, format!("step '{step}' names connector '{c}', which is not configured"));
+                    self.error(
+                        &path,
+                        format!("step '{step}' names connector '{c}', which is not configured"),
+                    );
                     continue;
                 }
                 match (ConnectorName::parse(c), p.parse::<RunProfile>()) {

@@ -16,7 +16,9 @@ pub(crate) fn line_of(source: &str, path: &str) -> Option<usize> {
 fn find_header(source: &str, table: &str) -> Option<usize> {
     source.lines().enumerate().find_map(|(i, line)| {
         let t = line.trim();
-        let inner = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]"))
+        let inner = t
+            .strip_prefix("[[")
+            .and_then(|r| r.strip_suffix("]]"))
             .or_else(|| t.strip_prefix('[').and_then(|r| r.strip_suffix(']')))?;
         (inner.trim() == table).then_some(i + 1)
     })

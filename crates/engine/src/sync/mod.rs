@@ -9,13 +9,13 @@ mod provision;
 pub(crate) mod scope;
 
 use chrono::{DateTime, Utc};
+use identitymesh_domain::Attributes;
 use identitymesh_domain::ConnectorName;
 use identitymesh_domain::audit::{NewAudit, REDACTED};
 use identitymesh_domain::config::Config;
 use identitymesh_domain::run::{ObjectError, RunStats};
 use identitymesh_domain::schema::AttributeSchema;
 use identitymesh_domain::staged::StagedObject;
-use identitymesh_domain::Attributes;
 use identitymesh_store::{StagedFilter, StoreResult, Tx};
 
 pub(crate) use object::sync_object;
@@ -33,6 +33,17 @@ pub(crate) struct SyncCx<'a> {
     pub errors: Vec<ObjectError>,
     /// The change set, recorded when simulating.
     pub changes: Option<Vec<serde_json::Value>>,
+    /// The licensed number of mesh objects and how many existed when the run started.
+    pub mesh_limit: Option<MeshLimit>,
+}
+
+/// A license limit on mesh objects, checked before each projection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MeshLimit {
+    /// Mesh objects the license allows.
+    pub allowed: u64,
+    /// Mesh objects at the start of the run.
+    pub existing: u64,
 }
 
 impl SyncCx<'_> {
@@ -48,8 +59,22 @@ impl SyncCx<'_> {
     }
 
     /// Writes an audit record, and notes it in the change set.
-    pub fn audit(&mut self, tx: &mut dyn Tx, action: &str, target: String, before: Option<serde_json::Value>, after: Option<serde_json::Value>) -> StoreResult<()> {
-        let record = NewAudit { actor: self.actor(), action: action.to_owned(), target, before, after, run_id: Some(self.run_id) };
+    pub fn audit(
+        &mut self,
+        tx: &mut dyn Tx,
+        action: &str,
+        target: String,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> StoreResult<()> {
+        let record = NewAudit {
+            actor: self.actor(),
+            action: action.to_owned(),
+            target,
+            before,
+            after,
+            run_id: Some(self.run_id),
+        };
         if self.changes.is_some() {
             self.record(serde_json::json!({ "action": record.action, "target": record.target, "before": record.before, "after": record.after }));
         }
@@ -59,23 +84,39 @@ impl SyncCx<'_> {
 }
 
 /// The attributes as audit JSON, secrets redacted.
-pub(crate) fn audit_json(attributes: &Attributes, schema: &[AttributeSchema], only: Option<&[String]>) -> serde_json::Value {
+pub(crate) fn audit_json(
+    attributes: &Attributes,
+    schema: &[AttributeSchema],
+    only: Option<&[String]>,
+) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for (name, values) in attributes.iter() {
         if only.is_some_and(|o| !o.contains(name)) {
             continue;
         }
         let secret = schema.iter().any(|a| a.name == *name && a.secret);
-        let value = if secret { serde_json::Value::String(REDACTED.into()) } else { serde_json::to_value(values).unwrap_or_default() };
+        let value = if secret {
+            serde_json::Value::String(REDACTED.into())
+        } else {
+            serde_json::to_value(values).unwrap_or_default()
+        };
         map.insert(name.clone(), value);
     }
     serde_json::Value::Object(map)
 }
 
 /// Syncs one page of staged objects inside `tx`, one savepoint each. Returns the last id.
-pub(crate) fn sync_page(cx: &mut SyncCx, tx: &mut dyn Tx, connector: &ConnectorName, filter: StagedFilter, after_id: i64) -> StoreResult<Option<i64>> {
+pub(crate) fn sync_page(
+    cx: &mut SyncCx,
+    tx: &mut dyn Tx,
+    connector: &ConnectorName,
+    filter: StagedFilter,
+    after_id: i64,
+) -> StoreResult<Option<i64>> {
     let page = tx.staged_page(connector, filter, after_id, BATCH)?;
-    let Some(last) = page.last().map(|s| s.id) else { return Ok(None) };
+    let Some(last) = page.last().map(|s| s.id) else {
+        return Ok(None);
+    };
     for object in page {
         sync_one_isolated(cx, tx, object)?;
     }
@@ -99,7 +140,10 @@ fn sync_one_isolated(cx: &mut SyncCx, tx: &mut dyn Tx, object: StagedObject) -> 
                 changes.truncate(changes_before);
             }
             cx.stats.errors += 1;
-            cx.errors.push(ObjectError { object: format!("{} anchor {}", object.connector, object.anchor), message: problem.to_string() });
+            cx.errors.push(ObjectError {
+                object: format!("{} anchor {}", object.connector, object.anchor),
+                message: problem.to_string(),
+            });
             Ok(())
         }
     }

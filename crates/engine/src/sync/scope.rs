@@ -58,7 +58,11 @@ fn stored(x: X) -> Option<Value> {
 }
 
 /// An inbound flow's contribution, honouring the flow's empty meaning and the clear token.
-pub(crate) fn inbound(flow: &Flow, clear_token: Option<&str>, scope: &dyn Scope) -> Result<Option<Contribution>, EvalError> {
+pub(crate) fn inbound(
+    flow: &Flow,
+    clear_token: Option<&str>,
+    scope: &dyn Scope,
+) -> Result<Option<Contribution>, EvalError> {
     let values = match from_expr(flow.program.eval(scope)?) {
         FlowValue::Nothing => return Ok(None),
         FlowValue::Clear => return Ok(Some(Contribution::Clear)),
@@ -69,7 +73,10 @@ pub(crate) fn inbound(flow: &Flow, clear_token: Option<&str>, scope: &dyn Scope)
     {
         return Ok(Some(Contribution::Clear));
     }
-    let empty = values.is_empty() || values.iter().all(|v| matches!(v, Value::Str(s) if s.is_empty()));
+    let empty = values.is_empty()
+        || values
+            .iter()
+            .all(|v| matches!(v, Value::Str(s) if s.is_empty()));
     if empty {
         return Ok(match flow.empty {
             EmptyMeaning::NoContribution => None,
@@ -86,9 +93,15 @@ pub(crate) fn inbound(flow: &Flow, clear_token: Option<&str>, scope: &dyn Scope)
 pub(crate) fn outbound(flows: &[Flow], scope: &dyn Scope) -> Result<Attributes, String> {
     let mut out = Attributes::new();
     for flow in flows {
-        let x = flow.program.eval(scope).map_err(|e| format!("{}: {e}", flow.rule))?;
+        let x = flow
+            .program
+            .eval(scope)
+            .map_err(|e| format!("{}: {e}", flow.rule))?;
         if let FlowValue::Values(values) = from_expr(x) {
-            let values: Vec<Value> = values.into_iter().filter(|v| !matches!(v, Value::Str(s) if s.is_empty())).collect();
+            let values: Vec<Value> = values
+                .into_iter()
+                .filter(|v| !matches!(v, Value::Str(s) if s.is_empty()))
+                .collect();
             if !values.is_empty() {
                 out.set(flow.attribute.clone(), values);
             }
@@ -107,9 +120,15 @@ pub(crate) struct ObjectScope<'a, 't> {
 }
 
 impl ObjectScope<'_, '_> {
-    fn with_tx<T>(&self, what: &str, f: impl FnOnce(&mut dyn Tx) -> Result<T, EvalError>) -> Result<T, EvalError> {
+    fn with_tx<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, EvalError>,
+    ) -> Result<T, EvalError> {
         let cell = self.tx.ok_or_else(|| EvalError::unsupported(what))?;
-        let mut guard = cell.try_borrow_mut().map_err(|_| EvalError::scope(format!("{what} cannot run here")))?;
+        let mut guard = cell
+            .try_borrow_mut()
+            .map_err(|_| EvalError::scope(format!("{what} cannot run here")))?;
         f(&mut **guard)
     }
 }
@@ -123,32 +142,63 @@ impl Scope for ObjectScope<'_, '_> {
         Some(self.now.fixed_offset())
     }
 
-    fn lookup(&self, object_type: &str, attribute: &str, value: &X, result_attribute: &str) -> Result<X, EvalError> {
-        let mesh_type = self.config.mesh_types.get(object_type).ok_or_else(|| EvalError::scope(format!("lookup: mesh type '{object_type}' is not declared")))?;
+    fn lookup(
+        &self,
+        object_type: &str,
+        attribute: &str,
+        value: &X,
+        result_attribute: &str,
+    ) -> Result<X, EvalError> {
+        let mesh_type = self.config.mesh_types.get(object_type).ok_or_else(|| {
+            EvalError::scope(format!("lookup: mesh type '{object_type}' is not declared"))
+        })?;
         if !mesh_type.indexed.contains(attribute) {
-            return Err(EvalError::scope(format!("lookup: '{object_type}.{attribute}' is not indexed; declare it with indexed = true")));
+            return Err(EvalError::scope(format!(
+                "lookup: '{object_type}.{attribute}' is not indexed; declare it with indexed = true"
+            )));
         }
         let text = match value {
             X::Null => return Ok(X::Null),
             X::Str(s) => s.clone(),
             X::Int(i) => i.to_string(),
-            _ => return Err(EvalError::scope("lookup: the value must be text or a number")),
+            _ => {
+                return Err(EvalError::scope(
+                    "lookup: the value must be text or a number",
+                ));
+            }
         };
-        let normalizer = mesh_type.attribute(attribute).map(|a| a.normalizer()).unwrap_or_default();
+        let normalizer = mesh_type
+            .attribute(attribute)
+            .map(|a| a.normalizer())
+            .unwrap_or_default();
         let key = normalizer.key(&text);
         self.with_tx("lookup", |tx| {
-            let ids = tx.mesh_ids_by_key(object_type, attribute, &key).map_err(|e| EvalError::scope(format!("lookup failed: {e}")))?;
-            let [id] = ids.as_slice() else { return Ok(X::Null) };
-            let object = tx.mesh_by_id(*id).map_err(|e| EvalError::scope(format!("lookup failed: {e}")))?;
+            let ids = tx
+                .mesh_ids_by_key(object_type, attribute, &key)
+                .map_err(|e| EvalError::scope(format!("lookup failed: {e}")))?;
+            let [id] = ids.as_slice() else {
+                return Ok(X::Null);
+            };
+            let object = tx
+                .mesh_by_id(*id)
+                .map_err(|e| EvalError::scope(format!("lookup failed: {e}")))?;
             Ok(object.map_or(X::Null, |o| to_expr(o.attributes.get(result_attribute))))
         })
     }
 
     fn referenced(&self, ref_attribute: &str, target_attribute: &str) -> Result<X, EvalError> {
-        let Some(reference) = self.attributes.first_text(ref_attribute) else { return Ok(X::Null) };
-        let id: i64 = reference.trim_start_matches("mesh:").parse().map_err(|_| EvalError::scope(format!("ref: '{ref_attribute}' does not hold a mesh reference")))?;
+        let Some(reference) = self.attributes.first_text(ref_attribute) else {
+            return Ok(X::Null);
+        };
+        let id: i64 = reference.trim_start_matches("mesh:").parse().map_err(|_| {
+            EvalError::scope(format!(
+                "ref: '{ref_attribute}' does not hold a mesh reference"
+            ))
+        })?;
         self.with_tx("ref", |tx| {
-            let object = tx.mesh_by_id(MeshId(id)).map_err(|e| EvalError::scope(format!("ref failed: {e}")))?;
+            let object = tx
+                .mesh_by_id(MeshId(id))
+                .map_err(|e| EvalError::scope(format!("ref failed: {e}")))?;
             Ok(object.map_or(X::Null, |o| to_expr(o.attributes.get(target_attribute))))
         })
     }

@@ -51,3 +51,31 @@ async fn c45_a_colliding_target_anchor_is_isolated_and_later_runs_go_on() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licensed_mesh_object_limit_stops_projection_at_the_limit_and_nothing_else() {
+    on_every_backend(async |env| {
+        env.write("hr.csv", hr_file(5, |_| "active"));
+        let engine = env.engine(&hr_directory()).with_mesh_object_limit(Some(3));
+        run(&engine, "hr", FullImport).await;
+        let sync = run(&engine, "hr", FullSync).await;
+        assert_status(&sync, RunStatus::CompletedWithErrors);
+        assert_eq!(sync.stats.projected, 3, "{sync:#?}");
+        assert_eq!(mesh_count(env).await, 3);
+        let errors = run_errors(env, sync.run_id).await;
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.message.contains("mesh_objects") && e.message.contains('3')),
+            "{errors:#?}"
+        );
+        // the projected ones are provisioned as usual
+        assert_eq!(sync.stats.queued_adds, 3);
+        // without the limit the remaining two project on the next sync
+        let unlimited = env.engine(&hr_directory());
+        let again = run(&unlimited, "hr", FullSync).await;
+        assert_eq!(again.stats.projected, 2, "{again:#?}");
+    })
+    .await;
+}

@@ -296,33 +296,79 @@ async fn c47_privileged_unmanaged_account_is_never_adopted_automatically() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c47_an_approved_adoption_links_the_account_and_the_next_sync_updates_it() {
     on_every_backend(async |env| {
-        env.write("cloud.csv", "userName,displayName,role\nadmin@example.test,Built-in Admin,admin\n");
+        env.write(
+            "cloud.csv",
+            "userName,displayName,role\nadmin@example.test,Built-in Admin,admin\n",
+        );
         env.write("cloud2.csv", "userName,displayName,role\n");
-        env.write("hr.csv", format!("{HR_HEADER}\n1001,New Hire,admin@example.test,Sales,active\n"));
+        env.write(
+            "hr.csv",
+            format!("{HR_HEADER}\n1001,New Hire,admin@example.test,Sales,active\n"),
+        );
         let engine = env.engine(&c47_config());
-        run_steps(&engine, &[("cloud", FullImport), ("cloud2", FullImport), ("hr", FullImport), ("hr", FullSync)]).await;
+        run_steps(
+            &engine,
+            &[
+                ("cloud", FullImport),
+                ("cloud2", FullImport),
+                ("hr", FullImport),
+                ("hr", FullSync),
+            ],
+        )
+        .await;
         let hire = mesh_where(env, "employeeId", "1001").await;
 
         // rejecting leaves it unmanaged; approving an object that is not waiting is refused
         let rejected = engine
-            .decide_adoption("cloud", "admin@example.test", identitymesh_engine::AdoptionVerdict::Reject, "cli:test")
+            .decide_adoption(
+                "cloud",
+                "admin@example.test",
+                identitymesh_engine::AdoptionVerdict::Reject,
+                "cli:test",
+            )
             .await
             .unwrap();
         assert!(rejected.contains("adoption.rejected"), "{rejected}");
-        assert_eq!(staged_by_anchor(env, "cloud", "admin@example.test").await.unwrap().link, Link::Unjoined);
-        assert!(engine
-            .decide_adoption("cloud", "admin@example.test", identitymesh_engine::AdoptionVerdict::Approve, "cli:test")
-            .await
-            .is_err());
+        assert_eq!(
+            staged_by_anchor(env, "cloud", "admin@example.test")
+                .await
+                .unwrap()
+                .link,
+            Link::Unjoined
+        );
+        assert!(
+            engine
+                .decide_adoption(
+                    "cloud",
+                    "admin@example.test",
+                    identitymesh_engine::AdoptionVerdict::Approve,
+                    "cli:test"
+                )
+                .await
+                .is_err()
+        );
 
         // the next sync proposes it again; this time the operator approves
         run(&engine, "hr", FullSync).await;
         engine
-            .decide_adoption("cloud", "admin@example.test", identitymesh_engine::AdoptionVerdict::Approve, "cli:test")
+            .decide_adoption(
+                "cloud",
+                "admin@example.test",
+                identitymesh_engine::AdoptionVerdict::Approve,
+                "cli:test",
+            )
             .await
             .unwrap();
-        let adopted = staged_by_anchor(env, "cloud", "admin@example.test").await.unwrap();
-        assert_eq!(adopted.link, Link::Joined { mesh_id: hire.id, how: LinkKind::Adopted });
+        let adopted = staged_by_anchor(env, "cloud", "admin@example.test")
+            .await
+            .unwrap();
+        assert_eq!(
+            adopted.link,
+            Link::Joined {
+                mesh_id: hire.id,
+                how: LinkKind::Adopted
+            }
+        );
         assert_eq!(audit_of(env, "adoption.approved").await.len(), 1);
 
         // normal flow resumes: the adopted account gets the mesh's display name
