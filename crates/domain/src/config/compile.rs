@@ -473,6 +473,30 @@ impl Compiler<'_> {
         }
     }
 
+    /// Compiles one flow `(attribute, expression)`: the attribute it sets must be one of
+    /// `sets.0` (named `sets.1` in errors); the expression may read only `reads.0` (`reads.1`).
+    fn flow(
+        &mut self,
+        rule: &str,
+        base: &str,
+        (attr, expr): (&str, &str),
+        sets: (&BTreeSet<String>, &str),
+        reads: (&BTreeSet<String>, &str),
+        empty: EmptyMeaning,
+    ) -> Option<Flow> {
+        let path = format!("{base}.{rule}");
+        if !sets.0.contains(attr) {
+            self.error(&path, format!("'{attr}' is not an attribute of {}", sets.1));
+        }
+        let program = self.program(&path, expr, reads.0, reads.1)?;
+        Some(Flow {
+            attribute: attr.to_owned(),
+            program,
+            empty,
+            rule: rule.to_owned(),
+        })
+    }
+
     fn flows_in(
         &mut self,
         base: &str,
@@ -482,26 +506,24 @@ impl Compiler<'_> {
         what_c: &str,
         what_m: &str,
     ) -> Vec<Flow> {
-        let mut out = Vec::new();
-        for (attr, flow) in &rc.flows_in {
-            let path = format!("{base}.flows_in.{attr}");
-            if !mesh.contains(attr) {
-                self.error(&path, format!("'{attr}' is not an attribute of {what_m}"));
-            }
-            let (expr, empty) = match flow {
-                RawFlow::Expr(e) => (e, rc.empty),
-                RawFlow::Detailed { expr, empty } => (expr, empty.unwrap_or(rc.empty)),
-            };
-            if let Some(program) = self.program(&path, expr, own, what_c) {
-                out.push(Flow {
-                    attribute: attr.clone(),
-                    program,
+        rc.flows_in
+            .iter()
+            .filter_map(|(attr, flow)| {
+                let (expr, empty) = match flow {
+                    RawFlow::Expr(e) => (e, rc.empty),
+                    RawFlow::Detailed { expr, empty } => (expr, empty.unwrap_or(rc.empty)),
+                };
+                let rule = format!("flows_in.{attr}");
+                self.flow(
+                    &rule,
+                    base,
+                    (attr, expr),
+                    (mesh, what_m),
+                    (own, what_c),
                     empty,
-                    rule: format!("flows_in.{attr}"),
-                });
-            }
-        }
-        out
+                )
+            })
+            .collect()
     }
 
     fn flows_out(
@@ -513,22 +535,20 @@ impl Compiler<'_> {
         what_c: &str,
         what_m: &str,
     ) -> Vec<Flow> {
-        let mut out = Vec::new();
-        for (attr, expr) in &rc.flows_out {
-            let path = format!("{base}.flows_out.{attr}");
-            if !own.contains(attr) {
-                self.error(&path, format!("'{attr}' is not an attribute of {what_c}"));
-            }
-            if let Some(program) = self.program(&path, expr, mesh, what_m) {
-                out.push(Flow {
-                    attribute: attr.clone(),
-                    program,
-                    empty: EmptyMeaning::Clear,
-                    rule: format!("flows_out.{attr}"),
-                });
-            }
-        }
-        out
+        rc.flows_out
+            .iter()
+            .filter_map(|(attr, expr)| {
+                let rule = format!("flows_out.{attr}");
+                self.flow(
+                    &rule,
+                    base,
+                    (attr, expr),
+                    (own, what_c),
+                    (mesh, what_m),
+                    EmptyMeaning::Clear,
+                )
+            })
+            .collect()
     }
 
     fn join_rules(
@@ -586,21 +606,21 @@ impl Compiler<'_> {
             .privileged
             .as_ref()
             .and_then(|n| self.program(&format!("{path}.privileged"), n, own, what_c));
-        let mut disable = Vec::new();
-        for (attr, expr) in &p.disable {
-            let fpath = format!("{path}.disable.{attr}");
-            if !own.contains(attr) {
-                self.error(&fpath, format!("'{attr}' is not an attribute of {what_c}"));
-            }
-            if let Some(program) = self.program(&fpath, expr, mesh, what_m) {
-                disable.push(Flow {
-                    attribute: attr.clone(),
-                    program,
-                    empty: EmptyMeaning::Clear,
-                    rule: format!("provisioning.disable.{attr}"),
-                });
-            }
-        }
+        let disable: Vec<Flow> = p
+            .disable
+            .iter()
+            .filter_map(|(attr, expr)| {
+                let rule = format!("provisioning.disable.{attr}");
+                self.flow(
+                    &rule,
+                    base,
+                    (attr, expr),
+                    (own, what_c),
+                    (mesh, what_m),
+                    EmptyMeaning::Clear,
+                )
+            })
+            .collect();
         if p.deprovision == DeprovisionAction::Disable && disable.is_empty() {
             self.error(
                 format!("{path}.deprovision"),
