@@ -115,6 +115,35 @@ impl Browser {
         )
         .await;
     }
+    /// Clicks something that navigates (a submit button, a link) and waits until the browser
+    /// has left the current page: WebDriver's click can return before a form submission's
+    /// navigation commits, so reading the page straight away may still see the old one.
+    async fn click_to_leave(&self, css: &str) {
+        let before = self.url().await;
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = self.url().await;
+            if now != before {
+                let ready = self
+                    .call(
+                        reqwest::Method::POST,
+                        "/execute/sync",
+                        Some(json!({ "script": "return document.readyState", "args": [] })),
+                    )
+                    .await;
+                if ready == "complete" {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} never left {before}:\n{}",
+                self.source().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(
@@ -154,7 +183,7 @@ impl Browser {
         self.goto(&format!("{app}/ui/connectors")).await;
         self.click(&format!("#profile-{connector} option[value=\"{profile}\"]"))
             .await;
-        self.click(&format!(
+        self.click_to_leave(&format!(
             "form[action=\"/ui/connectors/{connector}/run\"] button"
         ))
         .await;
@@ -272,7 +301,7 @@ async fn an_operator_runs_a_cycle_and_approves_a_held_export_in_chromium() {
     b.type_into("#name", "otto").await;
     b.type_into("#password", PASSWORD).await;
     b.screenshot("01-sign-in").await;
-    b.click("form button[type=submit]").await;
+    b.click_to_leave("form button[type=submit]").await;
     let html = b.source().await;
     assert!(
         html.contains("otto (operator)"),
@@ -292,8 +321,8 @@ async fn an_operator_runs_a_cycle_and_approves_a_held_export_in_chromium() {
     b.goto(&format!("{app}/ui/mesh")).await;
     b.type_into("#attribute", "displayName").await;
     b.type_into("#value", "grace").await;
-    b.click("form[role=search] button").await;
-    b.click("main table a").await;
+    b.click_to_leave("form[role=search] button").await;
+    b.click_to_leave("main table a").await;
     let html = b.source().await;
     assert!(
         html.contains("Grace Hopper") && html.contains("flows") && html.contains("directory"),
@@ -314,7 +343,7 @@ async fn an_operator_runs_a_cycle_and_approves_a_held_export_in_chromium() {
         "{html}"
     );
     b.screenshot("05-held-exports").await;
-    b.click("form[action=\"/ui/review/directory/held\"] button")
+    b.click_to_leave("form[action=\"/ui/review/directory/held\"] button")
         .await;
     let html = b.reload_until("<span class=\"badge ok").await;
     assert!(html.contains("exported deletes"), "{html}");
