@@ -41,6 +41,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_users.sql"),
         postgres: include_str!("../migrations/postgres/0003_users.sql"),
     },
+    Migration {
+        version: 4,
+        name: "operations",
+        sqlite: include_str!("../migrations/sqlite/0004_operations.sql"),
+        postgres: include_str!("../migrations/postgres/0004_operations.sql"),
+    },
 ];
 
 /// What to apply to a database whose schema is at `found` (0: empty). Errors when the

@@ -23,7 +23,7 @@ use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, User
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The highest schema version this build knows (both backends have the same migrations).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The store handle: cheap to clone, shared by every part of a process.
 #[derive(Clone)]

@@ -1,5 +1,5 @@
 //! The REST API under `/api/v1`. Routes are grouped by the least role they need and each
-//! group sits behind [`crate::auth::require`]; [`OPERATIONS`] lists every route for the
+//! group sits behind [`crate::auth::require`]; [`operations`] lists every route for the
 //! OpenAPI document (a test checks that each one answers).
 
 pub mod connectors;
@@ -21,8 +21,13 @@ use crate::state::AppState;
 /// One documented operation: method, path, least role (`None`: no sign-in), summary.
 pub type Operation = (&'static str, &'static str, Option<Role>, &'static str);
 
-/// Every route of the API.
-pub const OPERATIONS: &[Operation] = &[
+/// Every route of the API: the core routes of this module, then each area module's own.
+pub fn operations() -> impl Iterator<Item = &'static Operation> {
+    CORE_OPERATIONS.iter()
+}
+
+/// The routes registered by [`router`] itself.
+const CORE_OPERATIONS: &[Operation] = &[
     (
         "post",
         "/api/v1/session",
@@ -142,7 +147,8 @@ pub const OPERATIONS: &[Operation] = &[
     ),
 ];
 
-fn guarded(state: &AppState, role: Role, routes: Router<AppState>) -> Router<AppState> {
+/// Puts `routes` behind sign-in with at least `role`.
+pub(crate) fn guarded(state: &AppState, role: Role, routes: Router<AppState>) -> Router<AppState> {
     routes.route_layer(from_fn_with_state((state.clone(), role), require))
 }
 

@@ -1,9 +1,8 @@
-//! The OpenAPI 3 document, built from [`super::OPERATIONS`] so it cannot miss a route.
+//! The OpenAPI 3 document, built from [`super::operations`] so it cannot miss a route.
 
 use axum::Json;
 use serde_json::{Map, Value, json};
 
-use super::OPERATIONS;
 
 fn parameters(path: &str) -> Vec<Value> {
     path.split('/')
@@ -23,7 +22,7 @@ fn parameters(path: &str) -> Vec<Value> {
 pub fn build() -> Value {
     let error = json!({ "description": "an error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let mut paths = Map::new();
-    for (method, path, role, summary) in OPERATIONS {
+    for (method, path, role, summary) in super::operations() {
         let mut op = json!({
             "summary": summary,
             "parameters": parameters(path),

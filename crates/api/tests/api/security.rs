@@ -2,7 +2,7 @@
 //! throttling, API tokens, and passwords never echoed.
 
 use identitymesh_api::Role;
-use identitymesh_api::v1::OPERATIONS;
+use identitymesh_api::v1::operations;
 use identitymesh_testkit::backends;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ async fn authorization_matrix() {
             (Role::Operator, app.login("otto").await),
             (Role::Admin, app.login("ada").await),
         ];
-        for (method, path, need, _) in OPERATIONS {
+        for (method, path, need, _) in operations() {
             let Some(need) = need else { continue };
             let path = path.replace("{name}", "hr").replace("{id}", "1");
             if *method == "delete" {

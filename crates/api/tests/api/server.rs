@@ -155,7 +155,7 @@ async fn every_documented_route_exists() {
         .await
         .unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
-    for (method, path, _, _) in identitymesh_api::v1::OPERATIONS {
+    for (method, path, _, _) in identitymesh_api::v1::operations() {
         assert!(
             doc["paths"][path][method].is_object(),
             "{method} {path} documented"
