@@ -217,6 +217,8 @@ pub(crate) struct RawRun {
     pub ended_at: Option<String>,
     pub stats: String,
     pub reason: Option<String>,
+    pub cancel_requested_at: Option<String>,
+    pub cancel_requested_by: Option<String>,
 }
 
 impl RawRun {
@@ -235,6 +237,8 @@ impl RawRun {
             ended_at: self.ended_at,
             stats: from_json(T, &id, "stats", &self.stats)?,
             reason: self.reason,
+            cancel_requested_at: self.cancel_requested_at,
+            cancel_requested_by: self.cancel_requested_by,
         })
     }
 }

@@ -45,6 +45,14 @@ pub enum StoreError {
         /// The mesh object holding the value.
         holder: i64,
     },
+    /// A name that must be unique (a relay's) is taken.
+    #[error("a {what} named '{name}' already exists: choose another name")]
+    NameTaken {
+        /// What kind of record.
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
     /// A fencing token was refused: another engine holds the lease now.
     #[error(
         "the lease on connector '{connector}' was lost (token {token} is stale): this engine must stop writing"

@@ -27,7 +27,10 @@ mod error;
 mod migrations;
 mod port;
 mod postgres;
+mod relay_rows;
+mod run_rows;
 mod secret_rows;
+mod space_rows;
 mod sqlite;
 mod url;
 mod user_rows;
@@ -35,8 +38,13 @@ pub mod vault;
 
 pub use error::StoreError;
 pub use port::*;
+pub use relay_rows::{
+    EnrollmentTokenRecord, NewEnrollmentToken, NewRelay, RelayRecord, RelayStatus,
+};
+pub use run_rows::{CancelOutcome, CancelRequest, RunQuery};
 pub use secret_rows::{
     KeyMode, KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
+pub use space_rows::{SpaceQuery, SpaceState};
 pub use url::DatabaseUrl;
 pub use user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};

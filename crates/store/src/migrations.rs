@@ -47,6 +47,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_operations.sql"),
         postgres: include_str!("../migrations/postgres/0004_operations.sql"),
     },
+    Migration {
+        version: 5,
+        name: "relays",
+        sqlite: include_str!("../migrations/sqlite/0005_relays.sql"),
+        postgres: include_str!("../migrations/postgres/0005_relays.sql"),
+    },
 ];
 
 /// What to apply to a database whose schema is at `found` (0: empty). Errors when the

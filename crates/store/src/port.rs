@@ -13,9 +13,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::StoreError;
+use crate::relay_rows::{
+    EnrollmentTokenRecord, NewEnrollmentToken, NewRelay, RelayRecord, RelayStatus,
+};
+use crate::run_rows::{CancelOutcome, CancelRequest, RunQuery};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
+use crate::space_rows::SpaceQuery;
 use crate::url::DatabaseUrl;
 use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
@@ -23,7 +28,7 @@ use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, User
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The highest schema version this build knows (both backends have the same migrations).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The store handle: cheap to clone, shared by every part of a process.
 #[derive(Clone)]
@@ -62,6 +67,33 @@ impl Store {
     /// Starts a transaction. Dropping it without `commit` rolls it back.
     pub fn begin(&self) -> StoreResult<Box<dyn Tx + '_>> {
         self.0.begin()
+    }
+
+    /// Starts a read-only transaction: it sees the last committed state, never waits for an
+    /// open write transaction, and any write through it fails. For pages and reports that
+    /// must stay fast while a run is writing.
+    pub fn begin_read(&self) -> StoreResult<Box<dyn Tx + '_>> {
+        self.0.begin_read()
+    }
+
+    /// Runs `work` in one read-only transaction ([`Store::begin_read`]) on a blocking thread.
+    pub async fn read_blocking<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> StoreResult<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut tx = store.begin_read()?;
+            let value = work(tx.as_mut())?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| StoreError::Database {
+            operation: "a blocking store task",
+            message: e.to_string(),
+        })?
     }
 
     /// Runs `work` in one transaction on a blocking thread, committing when it returns `Ok`.
@@ -104,6 +136,8 @@ pub trait Backend: Send + Sync {
     fn schema_version(&self) -> StoreResult<i64>;
     /// Starts a transaction.
     fn begin(&self) -> StoreResult<Box<dyn Tx + '_>>;
+    /// See [`Store::begin_read`].
+    fn begin_read(&self) -> StoreResult<Box<dyn Tx + '_>>;
     /// See [`Store::baseline_bulk_insert`].
     fn baseline_bulk_insert(
         &self,
@@ -254,6 +288,18 @@ pub trait Tx {
         profile: RunProfile,
         statuses: &[RunStatus],
     ) -> StoreResult<Option<RunRecord>>;
+    /// Runs matching the query's filters, newest first, at most `query.limit`.
+    fn runs(&mut self, query: &RunQuery) -> StoreResult<Vec<RunRecord>>;
+    /// Asks the engine running a run to stop at its next batch boundary, recording who and
+    /// when. Only a running run can be cancelled; asking again keeps the first request.
+    fn request_run_cancel(
+        &mut self,
+        run_id: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CancelOutcome>;
+    /// The cancel request on a run, if any (what the engine checks at each batch boundary).
+    fn run_cancel_request(&mut self, run_id: i64) -> StoreResult<Option<CancelRequest>>;
 
     // ---- connector space ----
     /// Inserts a staged object, returning its id. The (connector, anchor) pair is unique.
@@ -544,6 +590,51 @@ pub trait Tx {
     /// Records the KEK the database is wrapped under.
     fn set_key_settings(&mut self, settings: &KeySettings) -> StoreResult<()>;
 
+    // ---- relay agents (issue 6): enrollment, presence, the hub's outbox and inbox ----
+    /// Stores an enrollment token (its hash); returns its id.
+    fn insert_enrollment_token(&mut self, token: &NewEnrollmentToken) -> StoreResult<i64>;
+    /// Every enrollment token, newest first.
+    fn enrollment_tokens(&mut self) -> StoreResult<Vec<EnrollmentTokenRecord>>;
+    /// Enrolls a relay with a token: only if the token (by hash) exists, is unused and has
+    /// not expired at `at`, and the relay's name is free. The token is marked used by the
+    /// new relay. `None` when the token cannot be used; an error when the name is taken.
+    fn enroll_relay(
+        &mut self,
+        token_hash: &str,
+        relay: &NewRelay,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<RelayRecord>>;
+    /// A relay by id.
+    fn relay(&mut self, id: &str) -> StoreResult<Option<RelayRecord>>;
+    /// Every relay, by name.
+    fn relays(&mut self) -> StoreResult<Vec<RelayRecord>>;
+    /// Sets a relay's status; whether it exists.
+    fn set_relay_status(&mut self, id: &str, status: RelayStatus) -> StoreResult<bool>;
+    /// Renames a relay; whether it exists (an error when the name is taken).
+    fn rename_relay(&mut self, id: &str, name: &str) -> StoreResult<bool>;
+    /// Records a relay's connection to an Admin API instance.
+    fn relay_connected(
+        &mut self,
+        id: &str,
+        instance: &str,
+        host: &str,
+        agent_version: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Records a heartbeat.
+    fn relay_heartbeat(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Clears the presence, if it still names `instance` (a newer connection elsewhere
+    /// stays recorded).
+    fn relay_disconnected(&mut self, id: &str, instance: &str) -> StoreResult<()>;
+    /// Records that the hub applied the relay's messages up to `seq` (never goes back).
+    fn relay_inbox_applied(&mut self, id: &str, seq: u64) -> StoreResult<()>;
+    /// Queues a reliable frame for a relay; returns its sequence number.
+    fn push_relay_outbox(&mut self, id: &str, frame: &str, at: DateTime<Utc>) -> StoreResult<u64>;
+    /// The frames not yet acknowledged, oldest first.
+    fn relay_outbox(&mut self, id: &str) -> StoreResult<Vec<(u64, String)>>;
+    /// Drops the frames up to `upto`; returns how many.
+    fn ack_relay_outbox(&mut self, id: &str, upto: u64) -> StoreResult<u64>;
+
     // ---- users, sessions, tokens (issue 5) ----
     /// How many users exist (none: the Admin API creates a bootstrap administrator).
     fn count_users(&mut self) -> StoreResult<u64>;
@@ -575,4 +666,23 @@ pub trait Tx {
     fn delete_api_token(&mut self, id: i64) -> StoreResult<bool>;
     /// How many runs are in each status (`completed`, `failed`, …), for metrics.
     fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>>;
+
+    // ---- Admin API reads and user administration (issue 5: config, space, users) ----
+    /// A page of a connector-space search, in id order.
+    fn space_page(&mut self, query: &SpaceQuery) -> StoreResult<Vec<StagedObject>>;
+    /// A configuration version with its text.
+    fn config_version(&mut self, id: i64) -> StoreResult<Option<ConfigVersion>>;
+    /// Sets a user's role; whether the user exists.
+    fn set_user_role(&mut self, id: i64, role: &str) -> StoreResult<bool>;
+    /// Replaces a user's password hash; whether the user exists.
+    fn set_user_password(&mut self, id: i64, password_hash: &str) -> StoreResult<bool>;
+    /// Disables a user from `at` (or enables it with `None`); whether the user exists.
+    fn set_user_disabled(&mut self, id: i64, at: Option<DateTime<Utc>>) -> StoreResult<bool>;
+    /// Ends every session and deletes every API token of a user; returns how many.
+    fn end_user_access(&mut self, id: i64) -> StoreResult<u64>;
+    /// Deletes a user with its sessions and tokens; whether it existed.
+    fn delete_user(&mut self, id: i64) -> StoreResult<bool>;
+    /// The ids of the enabled administrators. On PostgreSQL the rows stay locked until the
+    /// transaction ends, so a check "not the last administrator" holds until commit.
+    fn enabled_admin_ids(&mut self) -> StoreResult<Vec<i64>>;
 }

@@ -1,4 +1,5 @@
-//! Rows of the Admin API's users, sessions and API tokens (schema version 3).
+//! Rows of the Admin API's users, sessions and API tokens (schema version 3; a user's
+//! `disabled_at` since version 4).
 //!
 //! The store keeps what the API gives it: a role as text (`admin`, `operator`, `viewer`; the
 //! database checks it), a password as an Argon2id PHC string, a session or token by the
@@ -31,6 +32,8 @@ pub struct UserRecord {
     pub password_hash: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was disabled (it cannot sign in and has no sessions or tokens), if it is.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -41,6 +44,7 @@ impl std::fmt::Debug for UserRecord {
             .field("role", &self.role)
             .field("password_hash", &"<redacted>")
             .field("created_at", &self.created_at)
+            .field("disabled_at", &self.disabled_at)
             .finish()
     }
 }

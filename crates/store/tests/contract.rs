@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "contract/admin_stories.rs"]
+mod admin_stories;
 #[path = "contract/fixtures.rs"]
 mod fixtures;
 #[path = "contract/harness.rs"]
@@ -14,8 +16,14 @@ mod hot_path_stories;
 mod id_stories;
 #[path = "contract/mesh_export_stories.rs"]
 mod mesh_export_stories;
+#[path = "contract/read_stories.rs"]
+mod read_stories;
 #[path = "contract/record_stories.rs"]
 mod record_stories;
+#[path = "contract/relay_stories.rs"]
+mod relay_stories;
+#[path = "contract/run_stories.rs"]
+mod run_stories;
 #[path = "contract/secret_stories.rs"]
 mod secret_stories;
 #[path = "contract/sync_stories.rs"]
@@ -45,6 +53,13 @@ macro_rules! contract {
 
 contract! {
     runs => |s, _| crate::sync_stories::runs(s);
+    reads_never_wait_for_the_writer => |s, _| crate::read_stories::reads_never_wait_for_the_writer(s);
+    reads_cannot_write => |s, _| crate::read_stories::reads_cannot_write(s);
+    enrollment_tokens_are_one_time_and_expire => |s, _| crate::relay_stories::enrollment_tokens_are_one_time_and_expire(s);
+    relay_names_are_unique => |s, _| crate::relay_stories::relay_names_are_unique(s);
+    relay_presence_outbox_and_inbox => |s, _| crate::relay_stories::presence_outbox_and_inbox(s);
+    run_list_filters_and_pages => |s, _| crate::run_stories::run_list_filters_and_pages(s);
+    cancel_requests => |s, _| crate::run_stories::cancel_requests(s);
     staged_objects => |s, _| crate::sync_stories::staged_objects(s);
     mesh_and_keys => |s, _| crate::mesh_export_stories::mesh_and_keys(s);
     export_queue => |s, _| crate::mesh_export_stories::export_queue(s);
@@ -72,6 +87,10 @@ contract! {
     insert_mesh_with_keys => |s, _| crate::hot_path_stories::insert_mesh_with_keys(s);
     insert_staged_with_export => |s, _| crate::hot_path_stories::insert_staged_with_export(s);
     set_staged_link_and_pending => |s, _| crate::hot_path_stories::set_staged_link_and_pending(s);
+    space_search => |s, _| crate::admin_stories::space_search(s);
+    space_paging => |s, _| crate::admin_stories::space_paging(s);
+    config_version_by_id => |s, _| crate::admin_stories::config_version_by_id(s);
+    user_administration => |s, _| crate::admin_stories::user_administration(s);
 }
 
 #[test]

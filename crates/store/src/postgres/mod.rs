@@ -16,8 +16,10 @@ mod exports;
 mod leases;
 mod mesh;
 mod records;
+mod relays;
 mod runs;
 mod secrets;
+mod space;
 mod staged;
 mod tx;
 mod users;
@@ -207,6 +209,14 @@ impl Backend for PostgresBackend {
             .handle
             .block_on(self.pool.begin())
             .map_err(db("begin"))?;
+        Ok(Box::new(tx::PgTx::new(self.handle.clone(), tx)))
+    }
+
+    fn begin_read(&self) -> StoreResult<Box<dyn Tx + '_>> {
+        let tx = self
+            .handle
+            .block_on(self.pool.begin_with("BEGIN READ ONLY"))
+            .map_err(db("begin a read"))?;
         Ok(Box::new(tx::PgTx::new(self.handle.clone(), tx)))
     }
 

@@ -5,17 +5,18 @@
 use chrono::{DateTime, Utc};
 use identitymesh_domain::run::{ObjectError, RunProfile, RunRecord, RunStats, RunStatus};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use super::db;
 use crate::codec::{RawRun, fmt_time, missing, to_json};
 use crate::port::StoreResult;
+use crate::run_rows::{CancelOutcome, CancelRequest, RunQuery};
 
 macro_rules! select_run {
     ($tail:literal) => {
         concat!(
-            "SELECT id, connector, profile, simulation, status, actor, started_at, ended_at, stats::text, reason
-             FROM runs ",
+            "SELECT id, connector, profile, simulation, status, actor, started_at, ended_at, stats::text, reason,
+             cancel_requested_at, cancel_requested_by FROM runs ",
             $tail
         )
     };
@@ -33,6 +34,8 @@ fn raw_run(r: &PgRow) -> Result<RawRun, sqlx::Error> {
         ended_at: r.try_get::<Option<DateTime<Utc>>, _>(7)?.map(fmt_time),
         stats: r.try_get(8)?,
         reason: r.try_get(9)?,
+        cancel_requested_at: r.try_get::<Option<DateTime<Utc>>, _>(10)?.map(fmt_time),
+        cancel_requested_by: r.try_get(11)?,
     })
 }
 
@@ -218,4 +221,77 @@ pub(super) async fn last_run(
     .map_err(db(OP))?;
     row.map(|r| raw_run(&r).map_err(db(OP)).and_then(RawRun::decode))
         .transpose()
+}
+
+pub(super) async fn runs(c: &mut PgConnection, query: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+    const OP: &str = "runs";
+    let sql = format!("{}{}", select_run!(""), query.sql_tail(|i| format!("${i}")));
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    if let Some(connector) = &query.connector {
+        q = q.bind(connector.as_str());
+    }
+    if let Some(profile) = query.profile {
+        q = q.bind(profile.as_str());
+    }
+    if let Some(status) = query.status {
+        q = q.bind(status.as_str());
+    }
+    for at in [query.since, query.until].into_iter().flatten() {
+        q = q.bind(at);
+    }
+    if let Some(before) = query.before_id {
+        q = q.bind(before);
+    }
+    let rows = q
+        .bind(i64::from(query.limit))
+        .fetch_all(c)
+        .await
+        .map_err(db(OP))?;
+    decode_all(OP, rows)
+}
+
+pub(super) async fn request_run_cancel(
+    c: &mut PgConnection,
+    run_id: i64,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<CancelOutcome> {
+    const OP: &str = "request_run_cancel";
+    let done = sqlx::query(
+        "UPDATE runs SET cancel_requested_at = $3, cancel_requested_by = $2
+         WHERE id = $1 AND status = 'running' AND cancel_requested_at IS NULL",
+    )
+    .bind(run_id)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map_err(db(OP))?;
+    if done.rows_affected() == 1 {
+        return Ok(CancelOutcome::Requested);
+    }
+    Ok(match run(c, run_id).await? {
+        None => CancelOutcome::UnknownRun,
+        Some(r) => CancelOutcome::unchanged(r),
+    })
+}
+
+pub(super) async fn run_cancel_request(
+    c: &mut PgConnection,
+    run_id: i64,
+) -> StoreResult<Option<CancelRequest>> {
+    const OP: &str = "run_cancel_request";
+    let row =
+        sqlx::query("SELECT cancel_requested_by, cancel_requested_at FROM runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_optional(c)
+            .await
+            .map_err(db(OP))?
+            .ok_or_else(|| missing(OP, "run", run_id))?;
+    let by: Option<String> = row.try_get(0).map_err(db(OP))?;
+    let at: Option<DateTime<Utc>> = row.try_get(1).map_err(db(OP))?;
+    Ok(by.zip(at).map(|(by, at)| CancelRequest {
+        by,
+        at: fmt_time(at),
+    }))
 }

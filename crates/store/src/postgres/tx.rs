@@ -16,11 +16,15 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::BTreeMap;
 use tokio::runtime::Handle;
 
-use super::{db, exports, leases, mesh, records, runs, secrets, staged, users};
+use super::{db, exports, leases, mesh, records, relays, runs, secrets, staged, users};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
+use crate::relay_rows::{
+    EnrollmentTokenRecord, NewEnrollmentToken, NewRelay, RelayRecord, RelayStatus,
+};
+use crate::run_rows::{CancelOutcome, CancelRequest, RunQuery};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
@@ -182,6 +186,23 @@ impl Tx for PgTx {
     ) -> StoreResult<Option<RunRecord>> {
         let (h, c) = self.parts()?;
         h.block_on(runs::last_run(c, connector, profile, statuses))
+    }
+    fn runs(&mut self, query: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::runs(c, query))
+    }
+    fn request_run_cancel(
+        &mut self,
+        run_id: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CancelOutcome> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::request_run_cancel(c, run_id, actor, at))
+    }
+    fn run_cancel_request(&mut self, run_id: i64) -> StoreResult<Option<CancelRequest>> {
+        let (h, c) = self.parts()?;
+        h.block_on(runs::run_cancel_request(c, run_id))
     }
 
     fn insert_staged(&mut self, object: &NewStaged) -> StoreResult<i64> {
@@ -616,6 +637,83 @@ impl Tx for PgTx {
         h.block_on(secrets::set_key_settings(c, settings))
     }
 
+    // ---- relay agents (issue 6) ----
+    fn insert_enrollment_token(&mut self, token: &NewEnrollmentToken) -> StoreResult<i64> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::insert_enrollment_token(c, token))
+    }
+    fn enrollment_tokens(&mut self) -> StoreResult<Vec<EnrollmentTokenRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::enrollment_tokens(c))
+    }
+    fn enroll_relay(
+        &mut self,
+        token_hash: &str,
+        relay: &NewRelay,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<RelayRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::enroll_relay(c, token_hash, relay, at))
+    }
+    fn relay(&mut self, id: &str) -> StoreResult<Option<RelayRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_by_id(c, id))
+    }
+    fn relays(&mut self) -> StoreResult<Vec<RelayRecord>> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relays(c))
+    }
+    fn set_relay_status(&mut self, id: &str, status: RelayStatus) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::set_relay_status(c, id, status))
+    }
+    fn rename_relay(&mut self, id: &str, name: &str) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::rename_relay(c, id, name))
+    }
+    fn relay_connected(
+        &mut self,
+        id: &str,
+        instance: &str,
+        host: &str,
+        agent_version: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_connected(
+            c,
+            id,
+            instance,
+            host,
+            agent_version,
+            at,
+        ))
+    }
+    fn relay_heartbeat(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_heartbeat(c, id, at))
+    }
+    fn relay_disconnected(&mut self, id: &str, instance: &str) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_disconnected(c, id, instance))
+    }
+    fn relay_inbox_applied(&mut self, id: &str, seq: u64) -> StoreResult<()> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_inbox_applied(c, id, seq))
+    }
+    fn push_relay_outbox(&mut self, id: &str, frame: &str, at: DateTime<Utc>) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::push_relay_outbox(c, id, frame, at))
+    }
+    fn relay_outbox(&mut self, id: &str) -> StoreResult<Vec<(u64, String)>> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::relay_outbox(c, id))
+    }
+    fn ack_relay_outbox(&mut self, id: &str, upto: u64) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(relays::ack_relay_outbox(c, id, upto))
+    }
+
     // ---- users, sessions, tokens (issue 5) ----
     fn count_users(&mut self) -> StoreResult<u64> {
         let (h, c) = self.parts()?;
@@ -676,5 +774,42 @@ impl Tx for PgTx {
     fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>> {
         let (h, c) = self.parts()?;
         h.block_on(users::run_status_counts(c))
+    }
+
+    // ---- Admin API reads and user administration (issue 5: config, space, users) ----
+    fn space_page(
+        &mut self,
+        query: &crate::space_rows::SpaceQuery,
+    ) -> StoreResult<Vec<StagedObject>> {
+        let (h, c) = self.parts()?;
+        h.block_on(super::space::space_page(c, query))
+    }
+    fn config_version(&mut self, id: i64) -> StoreResult<Option<ConfigVersion>> {
+        let (h, c) = self.parts()?;
+        h.block_on(super::space::config_version(c, id))
+    }
+    fn set_user_role(&mut self, id: i64, role: &str) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::set_user_role(c, id, role))
+    }
+    fn set_user_password(&mut self, id: i64, password_hash: &str) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::set_user_password(c, id, password_hash))
+    }
+    fn set_user_disabled(&mut self, id: i64, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::set_user_disabled(c, id, at))
+    }
+    fn end_user_access(&mut self, id: i64) -> StoreResult<u64> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::end_user_access(c, id))
+    }
+    fn delete_user(&mut self, id: i64) -> StoreResult<bool> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::delete_user(c, id))
+    }
+    fn enabled_admin_ids(&mut self) -> StoreResult<Vec<i64>> {
+        let (h, c) = self.parts()?;
+        h.block_on(users::enabled_admin_ids(c))
     }
 }

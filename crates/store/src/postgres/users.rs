@@ -10,7 +10,7 @@ use super::db;
 use crate::port::StoreResult;
 use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
-const USER_COLUMNS: &str = "id, name, role, password_hash, created_at";
+const USER_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at";
 const SESSION_COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at";
 const TOKEN_COLUMNS: &str = "id, name, user_id, role, token_hash, created_at, expires_at";
 
@@ -21,6 +21,7 @@ fn user(r: &PgRow) -> Result<UserRecord, sqlx::Error> {
         role: r.try_get(2)?,
         password_hash: r.try_get(3)?,
         created_at: r.try_get(4)?,
+        disabled_at: r.try_get(5)?,
     })
 }
 
@@ -240,4 +241,82 @@ pub(super) async fn run_status_counts(c: &mut PgConnection) -> StoreResult<Vec<(
             Ok((status, u64::try_from(n).unwrap_or_default()))
         })
         .collect()
+}
+
+// ---- user administration (the Admin API's users endpoints) ----
+
+pub(super) async fn set_user_role(c: &mut PgConnection, id: i64, role: &str) -> StoreResult<bool> {
+    sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+        .bind(id)
+        .bind(role)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0)
+        .map_err(db("set_user_role"))
+}
+
+pub(super) async fn set_user_password(
+    c: &mut PgConnection,
+    id: i64,
+    hash: &str,
+) -> StoreResult<bool> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0)
+        .map_err(db("set_user_password"))
+}
+
+pub(super) async fn set_user_disabled(
+    c: &mut PgConnection,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> StoreResult<bool> {
+    sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0)
+        .map_err(db("set_user_disabled"))
+}
+
+pub(super) async fn end_user_access(c: &mut PgConnection, id: i64) -> StoreResult<u64> {
+    const OP: &str = "end_user_access";
+    let mut ended = 0;
+    for sql in [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM api_tokens WHERE user_id = $1",
+    ] {
+        ended += sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map_err(db(OP))?
+            .rows_affected();
+    }
+    Ok(ended)
+}
+
+pub(super) async fn delete_user(c: &mut PgConnection, id: i64) -> StoreResult<bool> {
+    end_user_access(c, id).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0)
+        .map_err(db("delete_user"))
+}
+
+/// Locks the rows it reads (`FOR UPDATE`), so two transactions demoting the last two
+/// administrators at once cannot both see the other one still enabled.
+pub(super) async fn enabled_admin_ids(c: &mut PgConnection) -> StoreResult<Vec<i64>> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE",
+    )
+    .fetch_all(c)
+    .await
+    .map_err(db("enabled_admin_ids"))
 }

@@ -18,8 +18,10 @@ mod exports;
 mod leases;
 mod mesh;
 mod records;
+mod relays;
 mod runs;
 mod secrets;
+mod space;
 mod staged;
 mod tx;
 mod users;
@@ -43,7 +45,20 @@ pub(crate) struct SqliteBackend {
     /// The thread holding an open transaction, so that a second `begin` on the same thread
     /// is an error instead of a deadlock.
     owner: Mutex<Option<ThreadId>>,
+    /// Read-only connections for [`Backend::begin_read`]: in WAL mode a reader sees the last
+    /// committed state and never waits for the writer, so the Admin API's pages stay fast
+    /// while a sync holds the write connection.
+    readers: Vec<Reader>,
 }
+
+/// One read-only connection and its (unused) owner record.
+struct Reader {
+    conn: Mutex<Connection>,
+    owner: Mutex<Option<ThreadId>>,
+}
+
+/// How many read-only connections a backend keeps.
+const READERS: usize = 4;
 
 /// Maps a driver error to the port's error. rusqlite's messages name tables and columns,
 /// never bound values.
@@ -88,10 +103,29 @@ impl SqliteBackend {
         )
         .map_err(|e| connect_error(e.to_string()))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let readers = (0..READERS)
+            .map(|_| open_reader(path).map_err(|e| connect_error(e.to_string())))
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
             conn: Mutex::new(conn),
             owner: Mutex::new(None),
+            readers,
         })
+    }
+
+    /// A free reader if there is one, else the reader this thread's id hashes to.
+    fn reader(&self) -> (MutexGuard<'_, Connection>, &Mutex<Option<ThreadId>>) {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.conn.try_lock() {
+                return (guard, &reader.owner);
+            }
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&std::thread::current().id(), &mut hasher);
+        let pick = std::hash::Hasher::finish(&hasher) as usize % self.readers.len();
+        let reader = &self.readers[pick];
+        let guard = reader.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        (guard, &reader.owner)
     }
 
     /// Takes the connection. A panic while a transaction was open poisons the lock; the
@@ -105,6 +139,25 @@ impl SqliteBackend {
         }
         guard
     }
+}
+
+/// Opens a read-only connection to the (already created) database file.
+fn open_reader(path: &Path) -> rusqlite::Result<Reader> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(Reader {
+        conn: Mutex::new(conn),
+        owner: Mutex::new(None),
+    })
 }
 
 /// The highest applied version, 0 for an empty database.
@@ -192,6 +245,15 @@ impl Backend for SqliteBackend {
         let conn = self.lock();
         *self.owner.lock().unwrap_or_else(PoisonError::into_inner) = Some(me);
         Ok(Box::new(tx::SqliteTx::begin(conn, &self.owner)?))
+    }
+
+    fn begin_read(&self) -> StoreResult<Box<dyn Tx + '_>> {
+        let (conn, owner) = self.reader();
+        if !conn.is_autocommit() {
+            // a reader abandoned mid-transaction by a panic
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        Ok(Box::new(tx::SqliteTx::begin_read(conn, owner)?))
     }
 
     fn baseline_bulk_insert(

@@ -4,14 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use identitymesh_domain::run::{ObjectError, RunProfile, RunRecord, RunStats, RunStatus};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::db;
 use crate::codec::{RawRun, fmt_time, missing, to_json};
 use crate::port::StoreResult;
+use crate::run_rows::{CancelOutcome, CancelRequest, RunQuery};
 
-const COLUMNS: &str =
-    "id, connector, profile, simulation, status, actor, started_at, ended_at, stats, reason";
+const COLUMNS: &str = "id, connector, profile, simulation, status, actor, started_at, ended_at, \
+     stats, reason, cancel_requested_at, cancel_requested_by";
 
 fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
     Ok(RawRun {
@@ -25,6 +27,8 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
         ended_at: r.get(7)?,
         stats: r.get(8)?,
         reason: r.get(9)?,
+        cancel_requested_at: r.get(10)?,
+        cancel_requested_by: r.get(11)?,
     })
 }
 
@@ -218,4 +222,69 @@ pub(super) fn last_run(
         })
         .map_err(db(OP))?;
     raw.map(RawRun::decode).transpose()
+}
+
+pub(super) fn runs(conn: &Connection, query: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+    const OP: &str = "runs";
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runs {}",
+        query.sql_tail(|i| format!("?{i}"))
+    );
+    let values = [
+        query.connector.clone().map(Value::Text),
+        query.profile.map(|p| Value::Text(p.as_str().into())),
+        query.status.map(|s| Value::Text(s.as_str().into())),
+        query.since.map(|t| Value::Text(fmt_time(t))),
+        query.until.map(|t| Value::Text(fmt_time(t))),
+        query.before_id.map(Value::Integer),
+        Some(Value::Integer(i64::from(query.limit))),
+    ];
+    let mut stmt = conn.prepare_cached(&sql).map_err(db(OP))?;
+    let rows = stmt
+        .query_map(params_from_iter(values.into_iter().flatten()), raw_run)
+        .map_err(db(OP))?;
+    rows.map(|r| r.map_err(db(OP)).and_then(RawRun::decode))
+        .collect()
+}
+
+pub(super) fn request_run_cancel(
+    conn: &Connection,
+    run_id: i64,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<CancelOutcome> {
+    const OP: &str = "request_run_cancel";
+    let n = conn
+        .prepare_cached(
+            "UPDATE runs SET cancel_requested_at = ?3, cancel_requested_by = ?2
+             WHERE id = ?1 AND status = 'running' AND cancel_requested_at IS NULL",
+        )
+        .and_then(|mut s| s.execute(params![run_id, actor, fmt_time(at)]))
+        .map_err(db(OP))?;
+    if n == 1 {
+        return Ok(CancelOutcome::Requested);
+    }
+    Ok(match run(conn, run_id)? {
+        None => CancelOutcome::UnknownRun,
+        Some(r) => CancelOutcome::unchanged(r),
+    })
+}
+
+pub(super) fn run_cancel_request(
+    conn: &Connection,
+    run_id: i64,
+) -> StoreResult<Option<CancelRequest>> {
+    const OP: &str = "run_cancel_request";
+    let row: Option<(Option<String>, Option<String>)> = conn
+        .prepare_cached("SELECT cancel_requested_by, cancel_requested_at FROM runs WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(db(OP))?;
+    match row {
+        None => Err(missing(OP, "run", run_id)),
+        Some((Some(by), Some(at))) => Ok(Some(CancelRequest { by, at })),
+        Some(_) => Ok(None),
+    }
 }

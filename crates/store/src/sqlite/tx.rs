@@ -15,11 +15,15 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
-use super::{db, exports, leases, mesh, records, runs, secrets, staged, users};
+use super::{db, exports, leases, mesh, records, relays, runs, secrets, staged, users};
 use crate::codec::savepoint_misuse;
 use crate::port::{
     AuditFilter, ConfigVersion, Lease, NewStaged, RunRequest, StagedFilter, StoreResult, Tx,
 };
+use crate::relay_rows::{
+    EnrollmentTokenRecord, NewEnrollmentToken, NewRelay, RelayRecord, RelayStatus,
+};
+use crate::run_rows::{CancelOutcome, CancelRequest, RunQuery};
 use crate::secret_rows::{
     KeySettings, SecretInfo, StoredProtectionKey, StoredSecret, WrappedKeyRow, WrappedKind,
 };
@@ -50,6 +54,22 @@ impl<'a> SqliteTx<'a> {
             owner,
         };
         run(&tx.conn, "BEGIN IMMEDIATE", "begin")?;
+        Ok(tx)
+    }
+
+    /// A read transaction on one of the read-only connections: a deferred `BEGIN`, so the
+    /// first read takes a WAL snapshot and nothing waits for (or blocks) the writer.
+    pub(super) fn begin_read(
+        conn: MutexGuard<'a, Connection>,
+        owner: &'a Mutex<Option<ThreadId>>,
+    ) -> StoreResult<Self> {
+        let tx = Self {
+            conn,
+            finished: false,
+            in_savepoint: false,
+            owner,
+        };
+        run(&tx.conn, "BEGIN", "begin a read")?;
         Ok(tx)
     }
 }
@@ -160,6 +180,20 @@ impl Tx for SqliteTx<'_> {
         statuses: &[RunStatus],
     ) -> StoreResult<Option<RunRecord>> {
         runs::last_run(&self.conn, connector, profile, statuses)
+    }
+    fn runs(&mut self, query: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+        runs::runs(&self.conn, query)
+    }
+    fn request_run_cancel(
+        &mut self,
+        run_id: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CancelOutcome> {
+        runs::request_run_cancel(&self.conn, run_id, actor, at)
+    }
+    fn run_cancel_request(&mut self, run_id: i64) -> StoreResult<Option<CancelRequest>> {
+        runs::run_cancel_request(&self.conn, run_id)
     }
 
     fn insert_staged(&mut self, object: &NewStaged) -> StoreResult<i64> {
@@ -501,6 +535,62 @@ impl Tx for SqliteTx<'_> {
         secrets::set_key_settings(&self.conn, settings)
     }
 
+    // ---- relay agents (issue 6) ----
+    fn insert_enrollment_token(&mut self, token: &NewEnrollmentToken) -> StoreResult<i64> {
+        relays::insert_enrollment_token(&self.conn, token)
+    }
+    fn enrollment_tokens(&mut self) -> StoreResult<Vec<EnrollmentTokenRecord>> {
+        relays::enrollment_tokens(&self.conn)
+    }
+    fn enroll_relay(
+        &mut self,
+        token_hash: &str,
+        relay: &NewRelay,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<RelayRecord>> {
+        relays::enroll_relay(&self.conn, token_hash, relay, at)
+    }
+    fn relay(&mut self, id: &str) -> StoreResult<Option<RelayRecord>> {
+        relays::relay_by_id(&self.conn, id)
+    }
+    fn relays(&mut self) -> StoreResult<Vec<RelayRecord>> {
+        relays::relays(&self.conn)
+    }
+    fn set_relay_status(&mut self, id: &str, status: RelayStatus) -> StoreResult<bool> {
+        relays::set_relay_status(&self.conn, id, status)
+    }
+    fn rename_relay(&mut self, id: &str, name: &str) -> StoreResult<bool> {
+        relays::rename_relay(&self.conn, id, name)
+    }
+    fn relay_connected(
+        &mut self,
+        id: &str,
+        instance: &str,
+        host: &str,
+        agent_version: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        relays::relay_connected(&self.conn, id, instance, host, agent_version, at)
+    }
+    fn relay_heartbeat(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        relays::relay_heartbeat(&self.conn, id, at)
+    }
+    fn relay_disconnected(&mut self, id: &str, instance: &str) -> StoreResult<()> {
+        relays::relay_disconnected(&self.conn, id, instance)
+    }
+    fn relay_inbox_applied(&mut self, id: &str, seq: u64) -> StoreResult<()> {
+        relays::relay_inbox_applied(&self.conn, id, seq)
+    }
+    fn push_relay_outbox(&mut self, id: &str, frame: &str, at: DateTime<Utc>) -> StoreResult<u64> {
+        relays::push_relay_outbox(&self.conn, id, frame, at)
+    }
+    fn relay_outbox(&mut self, id: &str) -> StoreResult<Vec<(u64, String)>> {
+        relays::relay_outbox(&self.conn, id)
+    }
+    fn ack_relay_outbox(&mut self, id: &str, upto: u64) -> StoreResult<u64> {
+        relays::ack_relay_outbox(&self.conn, id, upto)
+    }
+
     // ---- users, sessions, tokens (issue 5) ----
     fn count_users(&mut self) -> StoreResult<u64> {
         users::count_users(&self.conn)
@@ -546,5 +636,34 @@ impl Tx for SqliteTx<'_> {
     }
     fn run_status_counts(&mut self) -> StoreResult<Vec<(String, u64)>> {
         users::run_status_counts(&self.conn)
+    }
+
+    // ---- Admin API reads and user administration (issue 5: config, space, users) ----
+    fn space_page(
+        &mut self,
+        query: &crate::space_rows::SpaceQuery,
+    ) -> StoreResult<Vec<StagedObject>> {
+        super::space::space_page(&self.conn, query)
+    }
+    fn config_version(&mut self, id: i64) -> StoreResult<Option<ConfigVersion>> {
+        super::space::config_version(&self.conn, id)
+    }
+    fn set_user_role(&mut self, id: i64, role: &str) -> StoreResult<bool> {
+        users::set_user_role(&self.conn, id, role)
+    }
+    fn set_user_password(&mut self, id: i64, password_hash: &str) -> StoreResult<bool> {
+        users::set_user_password(&self.conn, id, password_hash)
+    }
+    fn set_user_disabled(&mut self, id: i64, at: Option<DateTime<Utc>>) -> StoreResult<bool> {
+        users::set_user_disabled(&self.conn, id, at)
+    }
+    fn end_user_access(&mut self, id: i64) -> StoreResult<u64> {
+        users::end_user_access(&self.conn, id)
+    }
+    fn delete_user(&mut self, id: i64) -> StoreResult<bool> {
+        users::delete_user(&self.conn, id)
+    }
+    fn enabled_admin_ids(&mut self) -> StoreResult<Vec<i64>> {
+        users::enabled_admin_ids(&self.conn)
     }
 }

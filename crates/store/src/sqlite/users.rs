@@ -10,26 +10,36 @@ use crate::codec::{fmt_time, parse_time};
 use crate::port::StoreResult;
 use crate::user_rows::{ApiTokenRecord, NewApiToken, NewUser, SessionRecord, UserRecord};
 
-const USER_COLUMNS: &str = "id, name, role, password_hash, created_at";
+const USER_COLUMNS: &str = "id, name, role, password_hash, created_at, disabled_at";
 const SESSION_COLUMNS: &str = "id_hash, user_id, created_at, last_seen_at, expires_at";
 const TOKEN_COLUMNS: &str = "id, name, user_id, role, token_hash, created_at, expires_at";
 
-type RawUser = (i64, String, String, String, String);
+type RawUser = (i64, String, String, String, String, Option<String>);
 type RawSession = (String, i64, String, String, String);
 type RawToken = (i64, String, i64, String, String, String, String);
 
 fn raw_user(r: &Row<'_>) -> rusqlite::Result<RawUser> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn user((id, name, role, password_hash, created): RawUser) -> StoreResult<UserRecord> {
-    let created_at = parse_time("user", &id.to_string(), &created)?;
+fn user((id, name, role, password_hash, created, disabled): RawUser) -> StoreResult<UserRecord> {
+    let key = id.to_string();
+    let created_at = parse_time("user", &key, &created)?;
+    let disabled_at = disabled.map(|d| parse_time("user", &key, &d)).transpose()?;
     Ok(UserRecord {
         id,
         name,
         role,
         password_hash,
         created_at,
+        disabled_at,
     })
 }
 
@@ -255,5 +265,86 @@ pub(super) fn run_status_counts(conn: &Connection) -> StoreResult<Vec<(String, u
             ))
         })
         .map_err(db(OP))?;
+    rows.map(|r| r.map_err(db(OP))).collect()
+}
+
+// ---- user administration (the Admin API's users endpoints) ----
+
+fn update_user(
+    conn: &Connection,
+    op: &'static str,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<bool> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map(|n| n > 0)
+        .map_err(db(op))
+}
+
+pub(super) fn set_user_role(conn: &Connection, id: i64, role: &str) -> StoreResult<bool> {
+    update_user(
+        conn,
+        "set_user_role",
+        "UPDATE users SET role = ?2 WHERE id = ?1",
+        &[&id, &role],
+    )
+}
+
+pub(super) fn set_user_password(conn: &Connection, id: i64, hash: &str) -> StoreResult<bool> {
+    update_user(
+        conn,
+        "set_user_password",
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        &[&id, &hash],
+    )
+}
+
+pub(super) fn set_user_disabled(
+    conn: &Connection,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> StoreResult<bool> {
+    update_user(
+        conn,
+        "set_user_disabled",
+        "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
+        &[&id, &at.map(fmt_time)],
+    )
+}
+
+pub(super) fn end_user_access(conn: &Connection, id: i64) -> StoreResult<u64> {
+    const OP: &str = "end_user_access";
+    let mut ended = 0;
+    for sql in [
+        "DELETE FROM sessions WHERE user_id = ?1",
+        "DELETE FROM api_tokens WHERE user_id = ?1",
+    ] {
+        ended += conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![id]))
+            .map_err(db(OP))? as u64;
+    }
+    Ok(ended)
+}
+
+pub(super) fn delete_user(conn: &Connection, id: i64) -> StoreResult<bool> {
+    end_user_access(conn, id)?;
+    update_user(
+        conn,
+        "delete_user",
+        "DELETE FROM users WHERE id = ?1",
+        &[&id],
+    )
+}
+
+pub(super) fn enabled_admin_ids(conn: &Connection) -> StoreResult<Vec<i64>> {
+    const OP: &str = "enabled_admin_ids";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id",
+        )
+        .map_err(db(OP))?;
+    let rows = stmt.query_map([], |r| r.get(0)).map_err(db(OP))?;
     rows.map(|r| r.map_err(db(OP))).collect()
 }
