@@ -18,6 +18,7 @@ pub mod csv;
 mod csv_connector;
 mod error;
 pub mod ldap;
+mod remote;
 mod secrets;
 
 use async_trait::async_trait;
@@ -31,6 +32,7 @@ use std::path::Path;
 
 pub use csv_connector::{CsvConnector, CsvSettings};
 pub use error::ConnectorError;
+pub use remote::RemoteConnectors;
 pub use secrets::ConnectorSecrets;
 
 /// Connector types this build provides (for configuration validation).

@@ -4,15 +4,21 @@
 //! entry. Idempotent outcomes: "already exists" on add is looked up and linked, "value exists"
 //! on a value add and "no such attribute" on a value delete count as applied. Any other result
 //! code is a failure reported with its code, never success.
+//!
+//! Large multi-valued writes go in chunks (`chunks`); Active Directory's own encodings
+//! (`enabled`, `accountExpires`, `unicodePwd`, objectGUID anchors) are translated by
+//! `ad_export` and `guid`.
 
 use identitymesh_domain::export::{AttributeChange, ExportItem, ExportOp, ExportOutcome};
 use identitymesh_domain::{Anchor, Attributes, Value};
 use identitymesh_ldap::{Dn, Filter};
-use ldap3::{Ldap, LdapResult, Mod, Scope, SearchEntry};
+use ldap3::{Ldap, LdapResult, Scope, SearchEntry};
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::ad_export::{self, PasswordSource};
 use super::session::describe;
+use super::{chunks, guid};
 use crate::ConnectorError;
 
 /// What the exporter needs to know.
@@ -22,11 +28,21 @@ pub(crate) struct ExportContext<'a> {
     pub anchor_attribute: &'a str,
     pub object_classes: &'a [String],
     pub timeout: Duration,
+    /// Active Directory: AD encodings, Permissive Modify, objectGUID anchors.
+    pub active_directory: bool,
+    /// Values per modify for large multi-valued writes.
+    pub chunk_size: usize,
+    /// Whether the connection is LDAPS or StartTLS.
+    pub tls: bool,
+    /// A new AD user's initial password, if configured.
+    pub password: Option<PasswordSource<'a>>,
 }
 
-type Step<T> = Result<T, ExportOutcome>;
+/// A step that either goes on or ends the item with this outcome.
+pub(crate) type Step<T> = Result<T, ExportOutcome>;
 
-fn failed(what: &str, result: &LdapResult) -> ExportOutcome {
+/// The outcome of a refused operation, with its result code.
+pub(crate) fn failed(what: &str, result: &LdapResult) -> ExportOutcome {
     ExportOutcome::Failed {
         message: format!("{what} was refused: {}", describe(result)),
     }
@@ -49,7 +65,8 @@ pub(crate) async fn apply(
     Ok(outcome.unwrap_or_else(|o| o))
 }
 
-fn transport(cx: &ExportContext<'_>, e: ldap3::LdapError) -> ConnectorError {
+/// A lost connection during an export.
+pub(crate) fn transport(cx: &ExportContext<'_>, e: ldap3::LdapError) -> ConnectorError {
     ConnectorError::Source(format!(
         "{}: the connection failed during export: {e}",
         cx.server
@@ -75,6 +92,19 @@ async fn add(
             }));
         }
     };
+    let translated;
+    let attributes = if cx.active_directory {
+        match ad_export::add_attributes(cx, attributes) {
+            Ok(a) => {
+                translated = a;
+                &translated
+            }
+            Err(message) => return Ok(Err(ExportOutcome::Permanent { message })),
+        }
+    } else {
+        attributes
+    };
+    let mut later = Vec::new();
     let mut entry: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = Vec::new();
     let mut classes: HashSet<Vec<u8>> = cx
         .object_classes
@@ -85,7 +115,14 @@ async fn add(
         if attribute.eq_ignore_ascii_case(cx.anchor_attribute) || values.is_empty() {
             continue;
         }
-        let set: HashSet<Vec<u8>> = values.iter().map(value_bytes).collect();
+        let (now, rest) = values.split_at(values.len().min(cx.chunk_size));
+        if !rest.is_empty() {
+            later.push(AttributeChange::AddValues {
+                attribute: attribute.clone(),
+                values: rest.to_vec(),
+            });
+        }
+        let set: HashSet<Vec<u8>> = now.iter().map(value_bytes).collect();
         if attribute.eq_ignore_ascii_case("objectClass") {
             classes.extend(set);
         } else {
@@ -103,6 +140,9 @@ async fn add(
     match result.rc {
         0 | 68 => {}
         _ => return Ok(Err(failed(&format!("adding {dn}"), &result))),
+    }
+    if let Err(outcome) = chunks::modify(ldap, cx, &dn, &later).await? {
+        return Ok(Err(outcome));
     }
     Ok(match read_anchor(ldap, cx, &dn).await? {
         Some(anchor) => Ok(ExportOutcome::Applied { anchor }),
@@ -138,29 +178,20 @@ async fn update(
     }
     if !changes.is_empty() {
         let dn_text = dn.to_string();
-        let mods: Vec<Mod<Vec<u8>>> = changes.iter().map(to_mod).collect();
-        let result = ldap
-            .with_timeout(cx.timeout)
-            .modify(&dn_text, mods)
-            .await
-            .map_err(|e| transport(cx, e))?;
-        match result.rc {
-            0 => {}
-            // One value already there or already gone fails the whole modify: apply the
-            // changes one value at a time, counting those as applied.
-            16 | 20 => {
-                for m in changes.iter().flat_map(single_value_mods) {
-                    let r = ldap
-                        .with_timeout(cx.timeout)
-                        .modify(&dn_text, vec![m])
-                        .await
-                        .map_err(|e| transport(cx, e))?;
-                    if !matches!(r.rc, 0 | 16 | 20) {
-                        return Ok(Err(failed(&format!("modifying {dn_text}"), &r)));
-                    }
+        let translated;
+        let changes = if cx.active_directory {
+            match ad_export::changes(ldap, cx, &dn_text, changes).await? {
+                Ok(c) => {
+                    translated = c;
+                    &translated
                 }
+                Err(message) => return Ok(Err(ExportOutcome::Permanent { message })),
             }
-            _ => return Ok(Err(failed(&format!("modifying {dn_text}"), &result))),
+        } else {
+            changes
+        };
+        if let Err(outcome) = chunks::modify(ldap, cx, &dn_text, changes).await? {
+            return Ok(Err(outcome));
         }
     }
     Ok(Ok(ExportOutcome::Applied {
@@ -243,7 +274,15 @@ pub(crate) async fn find_by_anchor(
     cx: &ExportContext<'_>,
     anchor: &Anchor,
 ) -> Result<Option<Dn>, ConnectorError> {
-    let filter = Filter::eq(cx.anchor_attribute, anchor.as_str())
+    let filter = if is_guid(cx) {
+        let Some(bytes) = guid::from_text(anchor.as_str()) else {
+            return Ok(None);
+        };
+        Filter::eq_bytes(cx.anchor_attribute, &bytes)
+    } else {
+        Filter::eq(cx.anchor_attribute, anchor.as_str())
+    };
+    let filter = filter
         .render()
         .map_err(|e| ConnectorError::Source(e.to_string()))?;
     let found = ldap
@@ -287,20 +326,19 @@ async fn read_anchor(
         .await
         .map_err(|e| transport(cx, e))?;
     let anchor = found.0.into_iter().next().and_then(|e| {
-        let entry = SearchEntry::construct(e);
-        let (_, values) = entry
-            .attrs
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(cx.anchor_attribute))?;
-        values
-            .into_iter()
-            .next()
-            .and_then(|v| Anchor::parse(&v).ok())
+        let raw = super::ranged::raw_attrs(SearchEntry::construct(e));
+        super::ad::anchor(cx.anchor_attribute, &raw)
     });
     Ok(anchor)
 }
 
-fn value_bytes(value: &Value) -> Vec<u8> {
+/// Whether anchors are objectGUIDs (searched by their 16 bytes).
+fn is_guid(cx: &ExportContext<'_>) -> bool {
+    cx.active_directory && cx.anchor_attribute.eq_ignore_ascii_case("objectGUID")
+}
+
+/// The bytes LDAP carries for a value.
+pub(crate) fn value_bytes(value: &Value) -> Vec<u8> {
     match value {
         Value::Str(s) => s.as_bytes().to_vec(),
         Value::Int(i) => i.to_string().into_bytes(),
@@ -312,33 +350,5 @@ fn value_bytes(value: &Value) -> Vec<u8> {
             }
         }
         Value::Bytes(b) => b.clone(),
-    }
-}
-
-fn to_mod(change: &AttributeChange) -> Mod<Vec<u8>> {
-    let attr = change.attribute().as_bytes().to_vec();
-    let set = |values: &[Value]| values.iter().map(value_bytes).collect::<HashSet<_>>();
-    match change {
-        AttributeChange::Replace { values, .. } => Mod::Replace(attr, set(values)),
-        AttributeChange::AddValues { values, .. } => Mod::Add(attr, set(values)),
-        AttributeChange::RemoveValues { values, .. } => Mod::Delete(attr, set(values)),
-        AttributeChange::Clear { .. } => Mod::Delete(attr, HashSet::new()),
-    }
-}
-
-/// A change split into one modification per value (replace and clear stay whole).
-fn single_value_mods(change: &AttributeChange) -> Vec<Mod<Vec<u8>>> {
-    let attr = change.attribute().as_bytes().to_vec();
-    let one = |v: &Value| HashSet::from([value_bytes(v)]);
-    match change {
-        AttributeChange::AddValues { values, .. } => values
-            .iter()
-            .map(|v| Mod::Add(attr.clone(), one(v)))
-            .collect(),
-        AttributeChange::RemoveValues { values, .. } => values
-            .iter()
-            .map(|v| Mod::Delete(attr.clone(), one(v)))
-            .collect(),
-        other => vec![to_mod(other)],
     }
 }

@@ -25,7 +25,7 @@ pub(crate) async fn connect(
     };
     let mut conn_settings = LdapConnSettings::new()
         .set_conn_timeout(settings.connect_timeout())
-        .set_starttls(settings.tls.starttls);
+        .set_starttls(settings.starttls());
     if let Some(path) = ca_file {
         conn_settings = conn_settings.set_config(Arc::new(tls_config(path).map_err(&unavailable)?));
     }
@@ -56,12 +56,12 @@ pub(crate) async fn connect(
 fn tls_config(path: &Path) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+        .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
     for cert in certs {
-        let cert = cert.map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+        let cert = cert.map_err(|e| format!("ca_file {}: {e}", path.display()))?;
         roots
             .add(cert)
-            .map_err(|e| format!("tls.ca_file {}: {e}", path.display()))?;
+            .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)

@@ -21,16 +21,75 @@ pub enum SearchScope {
     Sub,
 }
 
-/// TLS settings.
+/// How the connection is protected: `tls = "ldaps" | "starttls" | "none"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (`ldaps://`, port 636).
+    Ldaps,
+    /// An `ldap://` connection upgraded with StartTLS before the bind.
+    Starttls,
+    /// Plain LDAP: the bind password crosses the network in clear. Only when set explicitly
+    /// (or to a loopback host).
+    None,
+}
+
+/// TLS settings: either the mode alone (`tls = "ldaps"`) or a table
+/// (`tls = { mode = "starttls", ca_file = "ca.pem" }`; the older `starttls = true` still reads).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
+    /// The mode; when absent it follows the URL scheme (and `starttls`).
+    #[serde(default)]
+    pub mode: Option<TlsMode>,
     /// PEM bundle of the CAs to trust (default: the system's roots).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Upgrade an `ldap://` connection with StartTLS.
+    /// Upgrade an `ldap://` connection with StartTLS (same as `mode = "starttls"`).
     #[serde(default)]
     pub starttls: bool,
+}
+
+fn tls_setting<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TlsSettings, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(mode) => {
+            let mode =
+                serde_json::from_value(serde_json::Value::String(mode.clone())).map_err(|_| {
+                    D::Error::custom(format!(
+                        "tls = {mode:?}: expected \"ldaps\", \"starttls\" or \"none\""
+                    ))
+                })?;
+            Ok(TlsSettings {
+                mode: Some(mode),
+                ..TlsSettings::default()
+            })
+        }
+        other => serde_json::from_value(other).map_err(|e| D::Error::custom(format!("tls: {e}"))),
+    }
+}
+
+/// Which kind of directory this is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flavor {
+    /// OpenLDAP and other RFC directories (default).
+    #[default]
+    Openldap,
+    /// Microsoft Active Directory (and Samba AD): objectGUID anchors, ranged attributes,
+    /// `userAccountControl`, `accountExpires`, `unicodePwd`, uSNChanged delta import.
+    ActiveDirectory,
+}
+
+/// Where the initial password of a new Active Directory user comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitialPassword {
+    /// The connector secret `initial_password` (`secrets = { initial_password = "NAME" }`).
+    Secret,
+    /// A fresh random password per user, never shown or stored (the user gets theirs through
+    /// a reset process).
+    Generate,
 }
 
 /// The `[connectors.NAME.ldap]` settings.
@@ -54,9 +113,23 @@ pub struct LdapSettings {
     /// it: an import then ends partial when the server's size limit cuts it).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
-    /// TLS.
-    #[serde(default)]
+    /// TLS: `"ldaps"`, `"starttls"`, `"none"` or a table with `mode` and `ca_file`.
+    #[serde(default, deserialize_with = "tls_setting")]
     pub tls: TlsSettings,
+    /// PEM bundle of the CAs to trust (the same as `tls.ca_file`).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// `openldap` (default) or `active_directory`.
+    #[serde(default)]
+    pub flavor: Flavor,
+    /// Values per modify when a large multi-valued attribute (`member`) is written; halved
+    /// while the server answers adminLimitExceeded.
+    #[serde(default = "default_chunk_size")]
+    pub chunk_size: usize,
+    /// Active Directory: the initial password of a new user, `"secret"` or `"generate"`;
+    /// sent as `unicodePwd`, only over LDAPS or StartTLS.
+    #[serde(default)]
+    pub initial_password: Option<InitialPassword>,
     /// Allow plain LDAP (no TLS) to a host that is not loopback.
     #[serde(default)]
     pub allow_plain: bool,
@@ -70,6 +143,10 @@ pub struct LdapSettings {
 
 fn default_page_size() -> u32 {
     500
+}
+
+fn default_chunk_size() -> usize {
+    1000
 }
 
 fn default_connect_timeout() -> u64 {
@@ -89,14 +166,20 @@ impl LdapSettings {
                 self.url
             )
         })?;
-        let tls = self.url.starts_with("ldaps://") || self.tls.starttls;
-        if !tls && !self.allow_plain && !is_loopback(host) {
+        self.check_tls()?;
+        if !self.tls_protected() && !self.explicit_plain() && !is_loopback(host) {
             return Err(format!(
                 "url {:?} is plain LDAP to a remote host: the bind password would cross the \
-                 network in clear; use ldaps://, set tls.starttls = true, or set \
-                 allow_plain = true if you accept that",
+                 network in clear; use ldaps://, set tls = \"starttls\", or set \
+                 tls = \"none\" (or allow_plain = true) if you accept that",
                 self.url
             ));
+        }
+        if self.chunk_size == 0 {
+            return Err("chunk_size must be at least 1".into());
+        }
+        if self.initial_password.is_some() && self.flavor != Flavor::ActiveDirectory {
+            return Err("initial_password applies to flavor = \"active_directory\" only".into());
         }
         Dn::parse(&self.bind_dn).map_err(|e| format!("bind_dn: {e}"))?;
         Dn::parse(&self.base_dn).map_err(|e| format!("base_dn: {e}"))?;
@@ -107,6 +190,47 @@ impl LdapSettings {
             return Err("page_size is too large".into());
         }
         Ok(())
+    }
+
+    fn check_tls(&self) -> Result<(), String> {
+        if self.ca_file.is_some() && self.tls.ca_file.is_some() {
+            return Err("ca_file is set twice (ca_file and tls.ca_file): keep one".into());
+        }
+        let ldaps_url = self.url.starts_with("ldaps://");
+        match self.tls.mode {
+            Some(TlsMode::Ldaps) if !ldaps_url => Err(format!(
+                "tls = \"ldaps\" needs an ldaps:// url, not {:?}",
+                self.url
+            )),
+            Some(TlsMode::Starttls | TlsMode::None) if ldaps_url => Err(format!(
+                "url {:?} is LDAPS already: tls must be \"ldaps\" (or left out)",
+                self.url
+            )),
+            Some(TlsMode::None) if self.tls.starttls => {
+                Err("tls.mode = \"none\" contradicts tls.starttls = true".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the connection is protected by TLS (LDAPS or StartTLS).
+    pub(crate) fn tls_protected(&self) -> bool {
+        self.url.starts_with("ldaps://") || self.starttls()
+    }
+
+    /// Whether to send StartTLS before the bind.
+    pub(crate) fn starttls(&self) -> bool {
+        self.tls.starttls || self.tls.mode == Some(TlsMode::Starttls)
+    }
+
+    /// The configured CA bundle, from either spelling.
+    pub(crate) fn ca_file(&self) -> Option<&PathBuf> {
+        self.ca_file.as_ref().or(self.tls.ca_file.as_ref())
+    }
+
+    /// Whether plain LDAP was chosen explicitly.
+    fn explicit_plain(&self) -> bool {
+        self.allow_plain || self.tls.mode == Some(TlsMode::None)
     }
 
     /// The host part of the URL.
@@ -177,6 +301,55 @@ mod tests {
         allowed.allow_plain = true;
         assert!(allowed.validate().is_ok());
         assert!(settings("http://x").validate().is_err());
+    }
+
+    fn with(url: &str, extra: serde_json::Value) -> Result<LdapSettings, String> {
+        let mut v = serde_json::json!({
+            "url": url, "bind_dn": "cn=admin,dc=example,dc=test", "base_dn": "dc=example,dc=test",
+        });
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        let s: LdapSettings = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        s.validate().map(|()| s)
+    }
+
+    #[test]
+    fn tls_modes_and_the_ca_file_read_in_both_spellings() {
+        use serde_json::json;
+        let s = with(
+            "ldap://dir.example.test",
+            json!({"tls": "starttls", "ca_file": "ca.pem"}),
+        )
+        .unwrap();
+        assert!(s.starttls() && s.tls_protected());
+        assert_eq!(s.ca_file().unwrap().to_str(), Some("ca.pem"));
+        let s = with(
+            "ldaps://dir.example.test",
+            json!({"tls": {"mode": "ldaps", "ca_file": "x"}}),
+        )
+        .unwrap();
+        assert!(!s.starttls() && s.tls_protected());
+        assert!(with("ldap://dir.example.test", json!({"tls": "none"})).is_ok());
+        let err = with("ldap://dir.example.test", json!({"tls": "ldaps"})).unwrap_err();
+        assert!(err.contains("ldaps://"), "{err}");
+        let err = with("ldaps://dir.example.test", json!({"tls": "starttls"})).unwrap_err();
+        assert!(err.contains("LDAPS already"), "{err}");
+        let err = with("ldaps://d", json!({"tls": "tls1.3"})).unwrap_err();
+        assert!(err.contains("\"ldaps\", \"starttls\" or \"none\""), "{err}");
+        let err = with(
+            "ldaps://d",
+            json!({"ca_file": "a", "tls": {"ca_file": "b"}}),
+        )
+        .unwrap_err();
+        assert!(err.contains("twice"), "{err}");
+        let err = with("ldaps://d", json!({"initial_password": "generate"})).unwrap_err();
+        assert!(err.contains("active_directory"), "{err}");
+        let ad = json!({"flavor": "active_directory", "initial_password": "secret"});
+        assert_eq!(
+            with("ldaps://d", ad).unwrap().flavor,
+            Flavor::ActiveDirectory
+        );
     }
 
     #[test]
