@@ -196,7 +196,8 @@ pub struct NewExport {
 }
 
 /// A queued export.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExportItem {
     /// Queue id.
     pub id: i64,
@@ -223,7 +224,8 @@ pub struct ExportItem {
 }
 
 /// The outcome of applying one export in the target.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExportOutcome {
     /// Applied. For an add, the anchor the target assigned (may differ from the planned one).
     Applied {

@@ -77,9 +77,23 @@ pub enum RunStatus {
     Failed,
     /// Exports held by a tripped guard, waiting for approval.
     Held,
+    /// Stopped at a batch boundary because an operator asked: the committed batches are
+    /// kept, no deletion is staged and no watermark advanced.
+    Cancelled,
 }
 
 impl RunStatus {
+    /// All statuses, in documentation order.
+    pub const ALL: [RunStatus; 7] = [
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::CompletedWithErrors,
+        RunStatus::Partial,
+        RunStatus::Failed,
+        RunStatus::Held,
+        RunStatus::Cancelled,
+    ];
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,6 +103,7 @@ impl RunStatus {
             RunStatus::Partial => "partial",
             RunStatus::Failed => "failed",
             RunStatus::Held => "held",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
@@ -101,6 +116,7 @@ impl RunStatus {
             "partial" => RunStatus::Partial,
             "failed" => RunStatus::Failed,
             "held" => RunStatus::Held,
+            "cancelled" => RunStatus::Cancelled,
             _ => return None,
         })
     }
@@ -189,6 +205,12 @@ pub struct RunRecord {
     pub ended_at: Option<String>,
     /// Statistics.
     pub stats: RunStats,
-    /// Why it ended partial, held or failed.
+    /// Why it ended partial, held, cancelled or failed.
     pub reason: Option<String>,
+    /// When an operator asked to cancel it (RFC 3339), if anyone did.
+    #[serde(default)]
+    pub cancel_requested_at: Option<String>,
+    /// Who asked to cancel it (`user:otto`).
+    #[serde(default)]
+    pub cancel_requested_by: Option<String>,
 }

@@ -7,7 +7,8 @@ use crate::names::{Anchor, ConnectorName, MeshId};
 use crate::value::Attributes;
 
 /// An object as a connector read it from its system, before staging.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImportedObject {
     /// The connector's object type.
     pub object_type: String,

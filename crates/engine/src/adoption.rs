@@ -31,6 +31,7 @@ impl Engine {
         let config = self
             .config()
             .connector(connector)
+            .cloned()
             .ok_or_else(|| EngineError::UnknownConnector(connector.to_owned()))?;
         let name: ConnectorName = config.name.clone();
         let anchor =

@@ -25,6 +25,6 @@ mod sync;
 
 pub use adoption::AdoptionVerdict;
 pub use clock::{Clock, SystemClock};
-pub use engine::{Engine, RunOptions};
+pub use engine::{Engine, RunFuture, RunHandle, RunOptions};
 pub use error::EngineError;
 pub use report::{CycleReport, RunReport};

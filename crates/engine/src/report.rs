@@ -42,6 +42,7 @@ pub fn severity(status: RunStatus) -> u8 {
         RunStatus::CompletedWithErrors => 1,
         RunStatus::Partial => 2,
         RunStatus::Held => 3,
-        RunStatus::Failed => 4,
+        RunStatus::Cancelled => 4,
+        RunStatus::Failed => 5,
     }
 }

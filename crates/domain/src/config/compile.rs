@@ -134,6 +134,8 @@ pub struct ConnectorConfig {
     /// Credentials by reference: connector setting name to stored secret name (names only;
     /// the engine opens the values when the connector runs).
     pub secrets: BTreeMap<String, String>,
+    /// The relay hosting it, by name (`None`: it runs in the engine's process).
+    pub relay: Option<String>,
 }
 
 /// A compiled composer rule.
@@ -420,7 +422,25 @@ impl Compiler<'_> {
             guards: rc.guards.clone(),
             settings,
             secrets,
+            relay: self.relay_name(&base, rc),
         })
+    }
+
+    /// Checks `relay = "NAME"`: a relay name as enrollment gives them.
+    fn relay_name(&mut self, base: &str, rc: &RawConnector) -> Option<String> {
+        let name = rc.relay.as_ref()?;
+        let valid = !name.is_empty()
+            && name.len() <= 100
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            self.error(
+                format!("{base}.relay"),
+                format!("'{name}' is not a relay name: 1 to 100 letters, digits, '-', '_' or '.'"),
+            );
+        }
+        Some(name.clone())
     }
 
     /// Checks `secrets = { SETTING = "SECRET" }`: both names valid, and no setting also given

@@ -230,6 +230,10 @@ pub struct RawConnector {
     /// engine opens them when the connector runs; values never appear in the configuration.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The relay agent that hosts this connector (by the relay's name): its imports and
+    /// exports run on that relay's host, and its secrets live there, never in this database.
+    #[serde(default)]
+    pub relay: Option<String>,
 }
 
 /// How one mesh attribute's contributions combine.

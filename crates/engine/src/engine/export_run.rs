@@ -3,8 +3,12 @@
 
 use super::*;
 
+/// What a cancelled export keeps.
+const KEPT: &str =
+    "the exports applied before it are recorded; the rest stay queued for the next export";
+
 impl Engine {
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         action: &str,
         target: String,
@@ -95,7 +99,7 @@ impl Engine {
         };
         match connector.export_style() {
             ExportStyle::Snapshot => self.export_snapshot(config, connector, run_id, token).await,
-            ExportStyle::PerItem => self.export_items(config, connector, token).await,
+            ExportStyle::PerItem => self.export_items(config, connector, run_id, token).await,
         }
     }
 
@@ -151,7 +155,7 @@ impl Engine {
         &self,
         config: &ConnectorConfig,
         mut connector: Box<dyn Connector>,
-        _run_id: i64,
+        run_id: i64,
         token: i64,
     ) -> Result<Outcome, EngineError> {
         let (store, name, now) = (self.store.clone(), config.name.clone(), self.clock.now());
@@ -160,6 +164,14 @@ impl Engine {
             let current = connector.snapshot_fingerprint()?;
             let mut tx = store.begin()?;
             tx.check_fence(name.as_str(), token)?;
+            if let Some(request) = tx.run_cancel_request(run_id)? {
+                return Ok(Outcome::cancelled(
+                    &request,
+                    RunStats::default(),
+                    Vec::new(),
+                    KEPT,
+                ));
+            }
             if let Err(why) = check_drift(tx.as_mut(), &name, &source_id, current.as_deref())? {
                 return Ok(Outcome::failed(why));
             }
@@ -199,6 +211,7 @@ impl Engine {
                 let mut tx = store.begin()?;
                 tx.check_fence(name.as_str(), token)?;
                 let next = apply_written(tx.as_mut(), &name, &applied, after, now, &mut stats)?;
+                tx.update_run_stats(run_id, &stats)?;
                 if next.is_none() {
                     tx.set_watermark(
                         &name,
@@ -227,6 +240,7 @@ impl Engine {
         &self,
         config: &ConnectorConfig,
         mut connector: Box<dyn Connector>,
+        run_id: i64,
         token: i64,
     ) -> Result<Outcome, EngineError> {
         let mut stats = RunStats::default();
@@ -234,9 +248,15 @@ impl Engine {
         let mut after = 0;
         loop {
             let name = config.name.clone();
-            let page = self
-                .blocking(move |tx| tx.export_page(&name, &RUNNABLE, after, 200))
+            let (page, cancel) = self
+                .blocking(move |tx| {
+                    let cancel = tx.run_cancel_request(run_id)?;
+                    Ok((tx.export_page(&name, &RUNNABLE, after, 200)?, cancel))
+                })
                 .await?;
+            if let Some(request) = cancel {
+                return Ok(Outcome::cancelled(&request, stats, errors, KEPT));
+            }
             let Some(last) = page.last().map(|i| i.id) else {
                 break;
             };
@@ -254,7 +274,7 @@ impl Engine {
                     });
                 }
             };
-            let (name, now) = (config.name.clone(), self.clock.now());
+            let (name, now, so_far) = (config.name.clone(), self.clock.now(), stats.clone());
             let (s, e) = self
                 .blocking(move |tx| {
                     tx.check_fence(name.as_str(), token)?;
@@ -263,10 +283,12 @@ impl Engine {
                     for (item, outcome) in page.iter().zip(outcomes) {
                         record_outcome(tx, item, outcome, now, &mut stats, &mut errors)?;
                     }
+                    merge(&mut stats, &so_far);
+                    tx.update_run_stats(run_id, &stats)?;
                     Ok((stats, errors))
                 })
                 .await?;
-            merge(&mut stats, &s);
+            stats = s;
             errors.extend(e);
             self.report(config.name.as_str(), &stats);
         }

@@ -1,7 +1,12 @@
 //! Import runs of the engine: open the connector, stream its batches into the connector
 //! space, and end with the completeness verdict (crate::import holds the staging rules).
 
+use identitymesh_store::CancelRequest;
+
 use super::*;
+
+/// What a cancelled import keeps and what it leaves alone.
+const KEPT: &str = "the batches staged before it stay staged; no deletion was staged and the watermark was not advanced, so the next import reads them again";
 
 impl Engine {
     pub(super) async fn import(
@@ -56,7 +61,11 @@ impl Engine {
             if batch.is_empty() {
                 break;
             }
-            cx = self.stage(cx, batch, shape, token).await?;
+            let (staged, cancel) = self.stage(cx, batch, shape, token).await?;
+            cx = staged;
+            if let Some(request) = cancel {
+                return Ok(Outcome::cancelled(&request, cx.stats, cx.errors, KEPT));
+            }
             self.report(config.name.as_str(), &cx.stats);
         }
         let end = stream.finish();
@@ -107,23 +116,28 @@ impl Engine {
         }
     }
 
+    /// Stages one batch and commits it with the run's counters, unless the run was asked to
+    /// cancel: then nothing of this batch is staged and the request comes back.
     async fn stage(
         &self,
         mut cx: ImportCx,
         batch: Vec<identitymesh_connectors::ImportRecord>,
         shape: ImportShape,
         token: i64,
-    ) -> Result<ImportCx, EngineError> {
+    ) -> Result<(ImportCx, Option<CancelRequest>), EngineError> {
         let store = self.store.clone();
-        Ok(
-            tokio::task::spawn_blocking(move || -> StoreResult<ImportCx> {
-                let mut tx = store.begin()?;
-                tx.check_fence(cx.connector.as_str(), token)?;
-                stage_batch(&mut cx, tx.as_mut(), batch, shape)?;
-                tx.commit()?;
-                Ok(cx)
-            })
-            .await??,
-        )
+        Ok(tokio::task::spawn_blocking(move || -> StoreResult<_> {
+            let mut tx = store.begin()?;
+            tx.check_fence(cx.connector.as_str(), token)?;
+            if let Some(request) = tx.run_cancel_request(cx.run_id)? {
+                tx.rollback()?;
+                return Ok((cx, Some(request)));
+            }
+            stage_batch(&mut cx, tx.as_mut(), batch, shape)?;
+            tx.update_run_stats(cx.run_id, &cx.stats)?;
+            tx.commit()?;
+            Ok((cx, None))
+        })
+        .await??)
     }
 }

@@ -1,12 +1,16 @@
 //! The engine handle: runs profiles and cycles on the store with the active configuration.
 
 mod export_run;
+mod handle;
 mod import_run;
 mod sync_run;
 
+pub use handle::{RunFuture, RunHandle};
+
 use chrono::{DateTime, Utc};
 use identitymesh_connectors::{
-    Connector, ConnectorSecrets, ExportStyle, ImportMode, ImportShape, open_connector,
+    Connector, ConnectorSecrets, ExportStyle, ImportMode, ImportShape, RemoteConnectors,
+    open_connector,
 };
 use identitymesh_domain::audit::NewAudit;
 use identitymesh_domain::config::{Config, ConnectorConfig};
@@ -18,7 +22,7 @@ use identitymesh_store::vault::Vault;
 use identitymesh_store::{StagedFilter, Store, StoreError, StoreResult, Tx};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::clock::Clock;
 use crate::error::EngineError;
@@ -59,13 +63,17 @@ pub type Progress = Arc<dyn Fn(&str, &RunStats) + Send + Sync>;
 #[derive(Clone)]
 pub struct Engine {
     store: Store,
-    config: Arc<Config>,
+    /// Shared by every clone, so a configuration applied through the Admin API reaches the
+    /// scheduler's clone too ([`Engine::replace_config`]).
+    config: Arc<RwLock<Arc<Config>>>,
     base_dir: PathBuf,
     clock: Arc<dyn Clock>,
     holder: String,
     progress: Option<Progress>,
     vault: Option<Arc<Vault>>,
     mesh_object_limit: Option<u64>,
+    /// Stand-ins for connectors hosted by relays (set by the process running the hub).
+    remote: Option<Arc<dyn RemoteConnectors>>,
 }
 
 struct Outcome {
@@ -98,14 +106,21 @@ impl Engine {
     ) -> Self {
         Self {
             store,
-            config: Arc::new(config),
+            config: Arc::new(RwLock::new(Arc::new(config))),
             base_dir,
             clock,
             holder,
             progress: None,
             vault: None,
             mesh_object_limit: None,
+            remote: None,
         }
+    }
+
+    /// Runs connectors whose configuration names a relay through `remote` (the hub).
+    pub fn with_remote_connectors(mut self, remote: Arc<dyn RemoteConnectors>) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// Enforces a licensed number of mesh objects: a projection beyond it is an error on that
@@ -138,6 +153,19 @@ impl Engine {
         &self,
         config: &ConnectorConfig,
     ) -> Result<Box<dyn Connector>, EngineError> {
+        if let Some(relay) = &config.relay {
+            // its secrets live on the relay host: nothing is resolved here
+            return match &self.remote {
+                Some(remote) => Ok(remote.open(config)?),
+                None => Err(identitymesh_connectors::ConnectorError::Unavailable {
+                    connector: config.name.to_string(),
+                    message: format!(
+                        "is hosted by relay '{relay}', and this process runs no relay hub: run it with `identitymesh serve`"
+                    ),
+                }
+                .into()),
+            };
+        }
         let secrets = self.resolve_connector_secrets(config).await?;
         Ok(open_connector(config, &self.base_dir, secrets)?)
     }
@@ -149,8 +177,14 @@ impl Engine {
     }
 
     /// The configuration it runs.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs `config` from the next run on, in this engine and every clone of it (a run
+    /// already going keeps the configuration it started with).
+    pub fn replace_config(&self, config: Config) {
+        *self.config.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
     }
 
     /// The store it writes.
@@ -164,7 +198,7 @@ impl Engine {
     }
 
     fn connector(&self, name: &str) -> Result<ConnectorConfig, EngineError> {
-        self.config
+        self.config()
             .connector(name)
             .cloned()
             .ok_or_else(|| EngineError::UnknownConnector(name.to_owned()))
@@ -177,72 +211,18 @@ impl Engine {
         Ok(self.store.run_blocking(work).await?)
     }
 
-    /// Runs one profile on one connector, holding the connector's lease for the duration.
+    /// Runs one profile on one connector, holding the connector's lease for the duration:
+    /// [`Engine::start_run`] awaited to the end.
     pub async fn run(
         &self,
         connector: &str,
         profile: RunProfile,
         options: &RunOptions,
     ) -> Result<RunReport, EngineError> {
-        let config = self.connector(connector)?;
-        let now = self.clock.now();
-        let (name, holder) = (connector.to_owned(), self.holder.clone());
-        let lease = self
-            .blocking(move |tx| tx.acquire_lease(&name, &holder, now, LEASE_SECONDS))
-            .await?;
-        let Some(lease) = lease else {
-            return Err(self.queue_request(connector, profile, options, now).await?);
-        };
-        let simulate = options.simulate
-            && matches!(
-                profile,
-                RunProfile::FullSync | RunProfile::DeltaSync | RunProfile::Export
-            );
-        let (name, actor) = (connector.to_owned(), options.actor.clone());
-        let run_id = self
-            .blocking(move |tx| tx.start_run(&name, profile, simulate, &actor, now))
-            .await?;
-        tracing::info!(run_id, connector, profile = %profile, simulate, "run started");
-        let outcome = match profile {
-            RunProfile::FullImport | RunProfile::DeltaImport => {
-                self.import(
-                    &config,
-                    profile == RunProfile::DeltaImport,
-                    options,
-                    run_id,
-                    lease.token,
-                )
-                .await
-            }
-            RunProfile::FullSync | RunProfile::DeltaSync => {
-                self.sync(
-                    &config,
-                    profile == RunProfile::FullSync,
-                    simulate,
-                    run_id,
-                    lease.token,
-                )
-                .await
-            }
-            RunProfile::Export => {
-                self.export(&config, options, simulate, run_id, lease.token)
-                    .await
-            }
-        };
-        let outcome = outcome.unwrap_or_else(|e| Outcome::failed(e.to_string()));
-        let report = self
-            .finish_run(connector, profile, simulate, run_id, outcome)
-            .await?;
-        let (name, holder) = (connector.to_owned(), self.holder.clone());
-        self.blocking(move |tx| tx.release_lease(&name, &holder, lease.token))
-            .await?;
-        tracing::info!(
-            run_id,
-            connector,
-            status = report.status.as_str(),
-            "run finished"
-        );
-        Ok(report)
+        self.start_run(connector, profile, options)
+            .await?
+            .join
+            .await
     }
 
     async fn queue_request(
@@ -302,14 +282,14 @@ impl Engine {
         })
     }
 
-    /// Runs a named cycle: its steps in order, stopping at a failed step.
+    /// Runs a named cycle: its steps in order, stopping at a failed or cancelled step.
     pub async fn run_cycle(
         &self,
         name: &str,
         options: &RunOptions,
     ) -> Result<CycleReport, EngineError> {
         let steps = self
-            .config
+            .config()
             .cycles
             .get(name)
             .cloned()
@@ -323,7 +303,7 @@ impl Engine {
             if severity(report.status) > severity(status) {
                 status = report.status;
             }
-            let failed = report.status == RunStatus::Failed;
+            let failed = matches!(report.status, RunStatus::Failed | RunStatus::Cancelled);
             runs.push(report);
             if failed {
                 break;
@@ -359,5 +339,6 @@ mod tests {
     fn engine_futures_are_send(engine: &Engine, options: &RunOptions) {
         assert_send(&engine.run("c", RunProfile::FullImport, options));
         assert_send(&engine.run_cycle("c", options));
+        assert_send(&engine.start_run("c", RunProfile::FullImport, options));
     }
 }

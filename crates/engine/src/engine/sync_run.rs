@@ -4,6 +4,12 @@
 
 use super::*;
 
+/// What a cancelled sync keeps.
+const KEPT: &str = "the pages synced before it are kept; the objects it did not reach keep their pending changes for the next sync";
+/// What a cancelled simulation keeps.
+const SIMULATED: &str =
+    "a simulation commits nothing; the change set computed until then is stored";
+
 impl Engine {
     pub(super) async fn sync(
         &self,
@@ -15,7 +21,7 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         let (store, engine_config, name, now) = (
             self.store.clone(),
-            self.config.clone(),
+            self.config(),
             config.name.clone(),
             self.clock.now(),
         );
@@ -26,7 +32,7 @@ impl Engine {
         } else {
             StagedFilter::Pending
         };
-        let (stats, errors) = tokio::task::spawn_blocking(move || -> StoreResult<_> {
+        let (stats, errors, cancel) = tokio::task::spawn_blocking(move || -> StoreResult<_> {
             let mesh_limit = match mesh_object_limit {
                 Some(allowed) => {
                     let mut tx = store.begin()?;
@@ -48,20 +54,30 @@ impl Engine {
             let mut after = 0;
             if simulate {
                 let mut tx = store.begin()?;
+                let mut cancel = None;
                 while let Some(last) = sync_page(&mut cx, tx.as_mut(), &name, filter, after)? {
                     after = last;
+                    cancel = tx.run_cancel_request(run_id)?;
+                    if cancel.is_some() {
+                        break;
+                    }
                 }
                 tx.rollback()?;
                 let changes = cx.changes.take().unwrap_or_default();
                 let mut tx = store.begin()?;
                 tx.store_simulation(run_id, &changes)?;
                 tx.commit()?;
-                return Ok((cx.stats, cx.errors));
+                return Ok((cx.stats, cx.errors, cancel));
             }
             loop {
                 let mut tx = store.begin()?;
                 tx.check_fence(name.as_str(), token)?;
+                if let Some(request) = tx.run_cancel_request(run_id)? {
+                    tx.rollback()?;
+                    return Ok((cx.stats, cx.errors, Some(request)));
+                }
                 let next = sync_page(&mut cx, tx.as_mut(), &name, filter, after)?;
+                tx.update_run_stats(run_id, &cx.stats)?;
                 tx.commit()?;
                 if let Some(p) = &progress {
                     p(name.as_str(), &cx.stats);
@@ -71,9 +87,13 @@ impl Engine {
                     None => break,
                 }
             }
-            Ok((cx.stats, cx.errors))
+            Ok((cx.stats, cx.errors, None))
         })
         .await??;
+        if let Some(request) = cancel {
+            let kept = if simulate { SIMULATED } else { KEPT };
+            return Ok(Outcome::cancelled(&request, stats, errors, kept));
+        }
         let status = if stats.errors > 0 || !errors.is_empty() {
             RunStatus::CompletedWithErrors
         } else {

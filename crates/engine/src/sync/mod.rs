@@ -24,6 +24,11 @@ pub(crate) use object::sync_object;
 /// pay more than the page of staged objects held in memory costs.
 pub(crate) const BATCH: u32 = 2000;
 
+/// Inside a page, how many objects go between two looks at the run's cancel request: a
+/// cancel asked meanwhile (and committed, on PostgreSQL) ends the page early, so a long page
+/// does not delay it, at one small query per this many objects.
+const CANCEL_CHECK_EVERY: usize = 250;
+
 /// The state of one sync run, threaded through the per-object work.
 pub(crate) struct SyncCx<'a> {
     pub config: &'a Config,
@@ -105,7 +110,9 @@ pub(crate) fn audit_json(
     serde_json::Value::Object(map)
 }
 
-/// Syncs one page of staged objects inside `tx`, one savepoint each. Returns the last id.
+/// Syncs one page of staged objects inside `tx`, one savepoint each. Returns the last id
+/// synced: the page's last, or an earlier one when the run was asked to cancel meanwhile
+/// (the caller commits what was done and sees the request before the next page).
 pub(crate) fn sync_page(
     cx: &mut SyncCx,
     tx: &mut dyn Tx,
@@ -114,13 +121,16 @@ pub(crate) fn sync_page(
     after_id: i64,
 ) -> StoreResult<Option<i64>> {
     let page = tx.staged_page(connector, filter, after_id, BATCH)?;
-    let Some(last) = page.last().map(|s| s.id) else {
-        return Ok(None);
-    };
-    for object in page {
+    let mut done = None;
+    for (i, object) in page.into_iter().enumerate() {
+        if i > 0 && i % CANCEL_CHECK_EVERY == 0 && tx.run_cancel_request(cx.run_id)?.is_some() {
+            break;
+        }
+        let id = object.id;
         sync_one_isolated(cx, tx, object)?;
+        done = Some(id);
     }
-    Ok(Some(last))
+    Ok(done)
 }
 
 fn sync_one_isolated(cx: &mut SyncCx, tx: &mut dyn Tx, object: StagedObject) -> StoreResult<()> {
