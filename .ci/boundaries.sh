@@ -21,6 +21,8 @@ check identitymesh-connectors 'sqlx|sqlx-core|rusqlite|axum|hyper|identitymesh-s
 check identitymesh-engine 'axum|hyper'
 check identitymesh-secrets 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper'
 check identitymesh-ldap 'tokio|ldap3|sqlx|sqlx-core|rusqlite|axum|hyper'
+check identitymesh-protocol 'tokio|sqlx|sqlx-core|rusqlite|axum|hyper|tungstenite|identitymesh-store|identitymesh-connectors'
+check identitymesh-agent 'sqlx|sqlx-core|rusqlite|axum|hyper|identitymesh-store|identitymesh-engine|identitymesh-api'
 # the API reaches the database only through the store's port: no driver of its own
 check identitymesh-api 'sqlx|sqlx-core|rusqlite' 1
 exit $fail

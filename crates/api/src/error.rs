@@ -49,6 +49,15 @@ pub enum ApiError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The body is well-formed but its content is invalid; `details` lists every problem
+    /// (a configuration's errors with path and line) and goes into the error body.
+    #[error("{message}")]
+    Invalid {
+        /// The summary.
+        message: String,
+        /// Every problem, as JSON.
+        details: serde_json::Value,
+    },
     /// A part this process does not run (the engine in a standalone `admin-api`).
     #[error("{0}")]
     Unavailable(String),
@@ -75,7 +84,9 @@ impl ApiError {
             ApiError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Store(StoreError::NameTaken { .. }) => (StatusCode::CONFLICT, "name_taken"),
             ApiError::Store(StoreError::Connect { .. }) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
             }
@@ -116,7 +127,10 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let body = json!({ "error": { "code": code, "message": message } });
+        let mut body = json!({ "error": { "code": code, "message": message } });
+        if let ApiError::Invalid { details, .. } = &self {
+            body["error"]["details"] = details.clone();
+        }
         let mut response = (status, Json(body)).into_response();
         if let ApiError::Throttled(seconds) = self
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())

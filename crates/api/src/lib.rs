@@ -20,14 +20,17 @@
 pub mod auth;
 mod error;
 pub mod extract;
+pub mod hub;
 mod ops;
 mod server;
 mod state;
+pub mod tls;
 mod ui;
 pub mod v1;
 
 pub use auth::Role;
 pub use auth::bootstrap::{BOOTSTRAP_ADMIN, add_user, ensure_bootstrap_admin};
 pub use error::{ApiError, ApiResult};
-pub use server::{check_plain_http, router, serve};
+pub use server::{check_plain_http, router, serve, serve_tls};
 pub use state::{AppState, Security};
+pub use tls::{TlsConfig, TlsError};

@@ -115,7 +115,7 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
         .unwrap_or_default();
     let (runs, depth) = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let runs = tx.run_status_counts()?;
             let mut depth = Vec::new();
             for name in &names {

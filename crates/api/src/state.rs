@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use identitymesh_engine::{Clock, Engine};
-use identitymesh_secrets::KeyRing;
+use identitymesh_secrets::{KeyRing, License};
 use identitymesh_store::Store;
 use identitymesh_store::vault::Vault;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::auth::throttle::Throttle;
 use crate::error::{ApiError, ApiResult};
+use crate::hub::{Hub, HubSettings};
 use crate::ops::Metrics;
 
 /// How long a data-protection key lives, and how early the next one is made.
@@ -62,6 +63,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Security settings.
     pub security: Security,
+    /// The license in force, as the engine enforces it (read at start; community by default).
+    pub license: Arc<License>,
+    /// The relay hub of this instance.
+    pub hub: Hub,
     pub(crate) throttle: Arc<Throttle>,
     pub(crate) metrics: Arc<Metrics>,
     key_ring: Arc<Mutex<Option<CachedRing>>>,
@@ -76,16 +81,38 @@ impl AppState {
         clock: Arc<dyn Clock>,
         security: Security,
     ) -> Self {
+        let instance = format!("admin-api-{}", crate::auth::password::random_secret(6));
+        let hub = Hub::new(
+            store.clone(),
+            clock.clone(),
+            instance,
+            HubSettings::default(),
+        );
         Self {
+            hub,
             store,
             engine,
             vault,
             clock,
             security,
+            license: Arc::new(License::community()),
             throttle: Arc::new(Throttle::default()),
             metrics: Arc::new(Metrics::default()),
             key_ring: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The same state with `hub` as its relay hub (the one whose [`crate::hub::RelayConnectors`]
+    /// the engine was given).
+    pub fn with_hub(mut self, hub: Hub) -> Self {
+        self.hub = hub;
+        self
+    }
+
+    /// The same state with `license` in force (what `license show` reports on this host).
+    pub fn with_license(mut self, license: License) -> Self {
+        self.license = Arc::new(license);
+        self
     }
 
     /// Now, by the state's clock.

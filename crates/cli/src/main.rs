@@ -74,6 +74,12 @@ pub enum Command {
     /// Users of the Admin API: add NAME --role R (password from standard input).
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
+    /// TLS certificates for the Admin API: self-signed --host NAME --out DIR for a first HTTPS run.
+    #[command(subcommand)]
+    Certs(commands::certs::CertsCommand),
+    /// The relay agent on a remote host: run --hub URL [--enroll-token T], secrets set NAME.
+    #[command(subcommand)]
+    Relay(commands::relay::RelayCommand),
 }
 
 fn main() -> ExitCode {

@@ -4,7 +4,7 @@ use identitymesh_domain::run::{RunStats, RunStatus};
 use identitymesh_engine::{CycleReport, RunReport};
 
 /// Exit code of a run status: 0 completed, 1 failed, 2 held by a guard, 3 partial,
-/// 4 completed with errors.
+/// 4 completed with errors, 6 cancelled by an operator (5 is `run`'s busy).
 pub fn exit_code(status: RunStatus) -> u8 {
     match status {
         RunStatus::Completed | RunStatus::Running => 0,
@@ -12,6 +12,7 @@ pub fn exit_code(status: RunStatus) -> u8 {
         RunStatus::Held => 2,
         RunStatus::Partial => 3,
         RunStatus::CompletedWithErrors => 4,
+        RunStatus::Cancelled => 6,
     }
 }
 

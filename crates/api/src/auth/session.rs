@@ -9,6 +9,7 @@
 //! strings stored by hash, scoped to a role and expiring.
 
 use axum::http::{HeaderMap, header};
+use chrono::Duration;
 use identitymesh_store::SessionRecord;
 
 use super::password::{random_secret, secret_hash};
@@ -22,6 +23,9 @@ pub const COOKIE: &str = "im_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 const SESSION_PURPOSE: &str = "identitymesh.session";
 const CSRF_PURPOSE: &str = "identitymesh.csrf";
+/// A session's recorded activity is refreshed at most this often (idle expiry is measured
+/// from it, so it is at most this much early).
+const TOUCH_EVERY_SECONDS: i64 = 60;
 
 /// The session cookie's value in a request, if any.
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
@@ -107,21 +111,37 @@ pub async fn session_principal(state: &AppState, cookie: &str) -> ApiResult<Prin
     let id_hash = secret_hash(std::str::from_utf8(&id).map_err(|_| ApiError::Unauthenticated)?);
     let idle = state.security.idle_timeout;
     let key = id_hash.clone();
-    let user = state
+    // a read: requests never queue behind a run's write transaction to check a session
+    let found = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let Some(session) = tx.session(&key)? else {
                 return Ok(None);
             };
-            if now >= session.expires_at || now - session.last_seen_at >= idle {
-                tx.delete_session(&key)?;
-                return Ok(None);
-            }
-            tx.touch_session(&key, now)?;
-            tx.user_by_id(session.user_id)
+            Ok(tx.user_by_id(session.user_id)?.map(|u| (session, u)))
         })
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
+        .await?;
+    let Some((session, user)) = found else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let key = id_hash.clone();
+    if now >= session.expires_at || now - session.last_seen_at >= idle {
+        state
+            .store
+            .run_blocking(move |tx| tx.delete_session(&key))
+            .await?;
+        return Err(ApiError::Unauthenticated);
+    }
+    // idle expiry counts from the last recorded activity, written at most once a minute
+    if now - session.last_seen_at >= Duration::seconds(TOUCH_EVERY_SECONDS) {
+        state
+            .store
+            .run_blocking(move |tx| tx.touch_session(&key, now))
+            .await?;
+    }
+    if user.disabled_at.is_some() {
+        return Err(ApiError::Unauthenticated);
+    }
     let role = Role::parse(&user.role).ok_or(ApiError::Unauthenticated)?;
     Ok(Principal {
         user_id: user.id,
@@ -154,14 +174,15 @@ pub async fn token_principal(state: &AppState, token: &str) -> ApiResult<Princip
     let now = state.now();
     let found = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let Some(t) = tx.api_token_by_hash(&hash)? else {
                 return Ok(None);
             };
             if now >= t.expires_at {
                 return Ok(None);
             }
-            Ok(tx.user_by_id(t.user_id)?.map(|u| (t, u)))
+            let user = tx.user_by_id(t.user_id)?;
+            Ok(user.filter(|u| u.disabled_at.is_none()).map(|u| (t, u)))
         })
         .await?;
     let (token, user) = found.ok_or(ApiError::Unauthenticated)?;

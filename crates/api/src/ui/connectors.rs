@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use super::{FormFields, UiResult, Viewer, layout};
 use crate::auth::Role;
 use crate::error::ApiError;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::v1::connectors::{connector_config, start_run};
 
@@ -70,6 +70,7 @@ pub async fn detail(
     State(state): State<AppState>,
     Extension(v): Extension<Viewer>,
     ApiPath(name): ApiPath<String>,
+    ApiQuery(space_q): ApiQuery<crate::v1::space::SpaceSearch>,
 ) -> UiResult<Html<String>> {
     let config = connector_config(&state).await?;
     let c = config
@@ -80,8 +81,9 @@ pub async fn detail(
     let key = name.clone();
     let runs = state
         .store
-        .run_blocking(move |tx| tx.recent_runs(Some(&key), 50))
+        .read_blocking(move |tx| tx.recent_runs(Some(&key), 50))
         .await?;
+    let space = super::space::section(&state, &c.name, &space_q).await?;
     Ok(layout::page(
         &v,
         &format!("Connector {name}"),
@@ -110,6 +112,7 @@ pub async fn detail(
             }
             h2 { "Run history" }
             (layout::runs_table(&format!("The newest runs of {name}"), &runs))
+            (space)
         },
     ))
 }

@@ -24,7 +24,7 @@ pub async fn page(
         .collect();
     let (runs, held, conflicts) = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let runs = tx.recent_runs(None, 200)?;
             let mut held = Vec::new();
             for name in &names {

@@ -54,6 +54,9 @@ fn nav(v: &Viewer) -> Markup {
                 li { a href="/ui/runs" { "Runs" } }
                 li { a href="/ui/mesh" { "Mesh objects" } }
                 li { a href="/ui/review" { "Review" } }
+                li { a href="/ui/config" { "Configuration" } }
+                li { a href="/ui/relays" { "Relays" } }
+                li { a href="/ui/system" { "License and secrets" } }
                 @if v.who.role >= Role::Operator { li { a href="/ui/audit" { "Audit log" } } }
                 @if v.who.role >= Role::Admin { li { a href="/ui/users" { "Users" } } }
             }
@@ -96,7 +99,10 @@ pub fn status(s: RunStatus) -> Markup {
     let class = match s {
         RunStatus::Completed => "ok",
         RunStatus::Running => "info",
-        RunStatus::Held | RunStatus::Partial | RunStatus::CompletedWithErrors => "warn",
+        RunStatus::Held
+        | RunStatus::Partial
+        | RunStatus::CompletedWithErrors
+        | RunStatus::Cancelled => "warn",
         RunStatus::Failed => "bad",
     };
     html! { span class={ "badge " (class) } { (s.as_str().replace('_', " ")) } }

@@ -12,14 +12,18 @@
 //! in the hidden `csrf` field. The parsed fields reach handlers as [`FormFields`].
 
 mod admin;
+mod config;
 mod connectors;
 mod dashboard;
 mod errors;
 mod layout;
 mod mesh;
+mod relays;
 mod review;
 mod runs;
 mod signin;
+mod space;
+mod system;
 
 use axum::Router;
 use axum::body::Body;
@@ -139,6 +143,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/ui/review", get(review::page));
     let operator = Router::new()
         .route("/ui/connectors/{name}/run", post(connectors::run_now_post))
+        .route("/ui/runs/{id}/cancel", post(runs::cancel))
         .route("/ui/review/{name}/held", post(review::held_decision))
         .route("/ui/review/{name}/adoption", post(review::adoption))
         .route("/ui/audit", get(admin::audit));
@@ -150,6 +155,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(guarded(state, Role::Viewer, viewer))
         .merge(guarded(state, Role::Operator, operator))
         .merge(guarded(state, Role::Admin, admin))
+        .merge(system::router(state))
+        .merge(relays::router(state))
+        .merge(admin::router(state))
+        .merge(config::router(state))
         .route(
             "/ui/{*rest}",
             get(|| async { ApiError::NotFound("there is no such page".into()) }),

@@ -91,7 +91,7 @@ pub async fn page(
     let names: Vec<ConnectorName> = config.connectors.values().map(|c| c.name.clone()).collect();
     let (held, staged) = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let mut held = Vec::new();
             for n in names {
                 let items = tx.export_page(&n, &[ExportState::Held], 0, 500)?;

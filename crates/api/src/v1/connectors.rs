@@ -11,19 +11,18 @@ use identitymesh_engine::{EngineError, RunOptions};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Page};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// The configuration connectors come from: the engine's, else the active version compiled.
 pub async fn connector_config(state: &AppState) -> ApiResult<Arc<Config>> {
     if let Some(engine) = &state.engine {
-        return Ok(Arc::new(engine.config().clone()));
+        return Ok(engine.config());
     }
-    let active = state.store.run_blocking(|tx| tx.active_config()).await?;
+    let active = state.store.read_blocking(|tx| tx.active_config()).await?;
     let version = active.ok_or_else(|| {
         ApiError::NotFound(
             "no configuration has been applied yet; run `identitymesh config apply FILE`".into(),
@@ -100,8 +99,8 @@ pub async fn start(
     start_run(&state, &name, body.profile, options).await
 }
 
-/// Starts a run in the background and answers with its id as soon as the engine recorded
-/// it (or with the queued request when another engine holds the connector).
+/// Starts a run and answers with its id as soon as the engine recorded it, the run going on
+/// in the background (or with the queued request when another engine holds the connector).
 pub async fn start_run(
     state: &AppState,
     name: &str,
@@ -117,42 +116,26 @@ pub async fn start_run(
     {
         return Err(unknown(name));
     }
-    let (connector, actor) = (name.to_owned(), options.actor.clone());
-    let key = connector.clone();
-    let before = state
-        .store
-        .run_blocking(move |tx| Ok(tx.recent_runs(Some(&key), 1)?.first().map_or(0, |r| r.id)))
-        .await?;
-    // `Engine::run`'s future is not `Send` (a connector is held across awaits), so it runs on
-    // a blocking thread that drives it with the runtime's handle
-    let handle = tokio::runtime::Handle::current();
-    let mut task = tokio::task::spawn_blocking(move || {
-        handle.block_on(engine.run(&connector, profile, &options))
-    });
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..500 {
-        tokio::select! {
-            joined = &mut task => {
-                return match joined? {
-                    Ok(report) => Ok(accepted(report.run_id)),
-                    Err(EngineError::Busy { request_id, holder, .. }) => Ok((StatusCode::ACCEPTED, Json(json!({ "queued_request": request_id, "held_by": holder })))),
-                    Err(e) => Err(e.into()),
-                };
-            }
-            _ = tick.tick() => {
-                let (key, actor) = (name.to_owned(), actor.clone());
-                let found = state.store.run_blocking(move |tx| {
-                    Ok(tx.recent_runs(Some(&key), 5)?.into_iter().find(|r| r.id > before && r.actor == actor).map(|r| r.id))
-                }).await?;
-                if let Some(id) = found {
-                    return Ok(accepted(id));
-                }
-            }
+    let handle = match engine.start_run(name, profile, &options).await {
+        Ok(handle) => handle,
+        Err(EngineError::Busy {
+            request_id, holder, ..
+        }) => {
+            let body = json!({ "queued_request": request_id, "held_by": holder });
+            return Ok((StatusCode::ACCEPTED, Json(body)));
         }
-    }
-    Err(ApiError::Unavailable(
-        "the engine did not start the run within 10 seconds; see the run list".into(),
-    ))
+        Err(e) => return Err(e.into()),
+    };
+    let run_id = handle.id;
+    // connectors may block on files or sockets: the run goes on a blocking thread, driven by
+    // the runtime's handle, so it never stalls the request workers
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = runtime.block_on(handle.join) {
+            tracing::error!(run_id, error = %e, "run ended with an engine error");
+        }
+    });
+    Ok(accepted(run_id))
 }
 
 fn accepted(run_id: i64) -> (StatusCode, Json<Value>) {
@@ -162,16 +145,11 @@ fn accepted(run_id: i64) -> (StatusCode, Json<Value>) {
     )
 }
 
-/// `GET /api/v1/connectors/{name}/runs`.
+/// `GET /api/v1/connectors/{name}/runs`: the run list's filters and pages, of one connector.
 pub async fn runs(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-    ApiQuery(page): ApiQuery<Page>,
+    ApiQuery(filter): ApiQuery<super::runs::RunFilter>,
 ) -> ApiResult<Json<Value>> {
-    let limit = page.limit()?;
-    let runs = state
-        .store
-        .run_blocking(move |tx| tx.recent_runs(Some(&name), limit))
-        .await?;
-    Ok(Json(json!({ "items": runs })))
+    super::runs::listed(&state, &filter, Some(&name)).await
 }

@@ -13,7 +13,7 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// Search parameters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeshSearch {
     /// Only this object type.
@@ -55,7 +55,7 @@ pub async fn search(
     let (attribute, object_type) = (q.attribute, q.object_type);
     let found = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let (mut out, mut cursor) = (Vec::new(), after);
             // scan in id order (bounded) until the page is full
             for _ in 0..50 {
@@ -93,7 +93,7 @@ pub async fn detail(
 ) -> ApiResult<Json<Value>> {
     let found = state
         .store
-        .run_blocking(move |tx| {
+        .read_blocking(move |tx| {
             let Some(object) = tx.mesh_by_id(MeshId(id))? else {
                 return Ok(None);
             };

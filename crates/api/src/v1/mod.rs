@@ -2,14 +2,19 @@
 //! group sits behind [`crate::auth::require`]; [`operations`] lists every route for the
 //! OpenAPI document (a test checks that each one answers).
 
+pub mod config;
 pub mod connectors;
 pub mod mesh;
 pub mod openapi;
 pub mod records;
+pub mod relays;
 pub mod review;
 pub mod runs;
 pub mod session;
+pub mod space;
+pub mod system;
 pub mod tokens;
+pub mod users;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -23,7 +28,13 @@ pub type Operation = (&'static str, &'static str, Option<Role>, &'static str);
 
 /// Every route of the API: the core routes of this module, then each area module's own.
 pub fn operations() -> impl Iterator<Item = &'static Operation> {
-    CORE_OPERATIONS.iter()
+    CORE_OPERATIONS
+        .iter()
+        .chain(system::OPERATIONS.iter())
+        .chain(config::OPERATIONS.iter())
+        .chain(space::OPERATIONS.iter())
+        .chain(users::OPERATIONS.iter())
+        .chain(relays::OPERATIONS.iter())
 }
 
 /// The routes registered by [`router`] itself.
@@ -94,13 +105,19 @@ const CORE_OPERATIONS: &[Operation] = &[
         "get",
         "/api/v1/runs",
         Some(Role::Viewer),
-        "Runs, filtered by connector and status",
+        "Runs, filtered by connector, profile, status and start time, newest first",
     ),
     (
         "get",
         "/api/v1/runs/{id}",
         Some(Role::Viewer),
         "A run with statistics and per-object errors",
+    ),
+    (
+        "post",
+        "/api/v1/runs/{id}/cancel",
+        Some(Role::Operator),
+        "Ask a running run to stop at its next batch boundary (status cancelled)",
     ),
     (
         "get",
@@ -125,18 +142,6 @@ const CORE_OPERATIONS: &[Operation] = &[
         "/api/v1/audit",
         Some(Role::Operator),
         "The audit log, filtered by actor and target",
-    ),
-    (
-        "get",
-        "/api/v1/config/versions",
-        Some(Role::Viewer),
-        "Configuration versions",
-    ),
-    (
-        "get",
-        "/api/v1/config/active",
-        Some(Role::Viewer),
-        "The active configuration",
     ),
     ("get", "/api/v1/users", Some(Role::Admin), "Users"),
     (
@@ -166,9 +171,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/runs/{id}", get(runs::detail))
         .route("/api/v1/mesh", get(mesh::search))
         .route("/api/v1/mesh/{id}", get(mesh::detail))
-        .route("/api/v1/conflicts", get(review::conflicts))
-        .route("/api/v1/config/versions", get(records::versions))
-        .route("/api/v1/config/active", get(records::active));
+        .route("/api/v1/conflicts", get(review::conflicts));
     let operator = Router::new()
         .route(
             "/api/v1/connectors/{name}/held-exports/approve",
@@ -179,6 +182,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(review::reject),
         )
         .route("/api/v1/connectors/{name}/adoptions", post(review::decide))
+        .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/audit", get(records::audit));
     // one path, two roles: reading a connector's runs is for viewers, starting one for operators
     let runs_of = Router::new()
@@ -204,4 +208,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(guarded(state, Role::Operator, operator))
         .merge(guarded(state, Role::Admin, admin))
         .merge(runs_of)
+        .merge(system::router(state))
+        .merge(config::router(state))
+        .merge(space::router(state))
+        .merge(users::router(state))
+        .merge(relays::router(state))
 }

@@ -1,5 +1,5 @@
-//! The audit log (filtered by actor and target, newest first, paged backwards) and the
-//! configuration versions (the list, and the active one with its text).
+//! The audit log, filtered by actor and target, newest first, paged backwards. (The
+//! configuration versions live in [`super::config`].)
 
 use axum::Json;
 use axum::extract::State;
@@ -51,30 +51,10 @@ pub async fn audit(
     };
     let items = state
         .store
-        .run_blocking(move |tx| tx.audit(&filter))
+        .read_blocking(move |tx| tx.audit(&filter))
         .await?;
     let next = (items.len() == limit as usize)
         .then(|| items.last().map(|r| r.id))
         .flatten();
     Ok(Json(json!({ "items": items, "next": next })))
-}
-
-/// `GET /api/v1/config/versions`.
-pub async fn versions(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let versions = state
-        .store
-        .run_blocking(|tx| tx.config_versions(500))
-        .await?;
-    let items: Vec<Value> = versions.iter().map(|v| json!({ "id": v.id, "hash": v.hash, "author": v.author, "created_at": v.created_at })).collect();
-    Ok(Json(json!({ "items": items })))
-}
-
-/// `GET /api/v1/config/active`.
-pub async fn active(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let active = state.store.run_blocking(|tx| tx.active_config()).await?;
-    let v =
-        active.ok_or_else(|| ApiError::NotFound("no configuration has been applied yet".into()))?;
-    Ok(Json(
-        json!({ "id": v.id, "hash": v.hash, "author": v.author, "created_at": v.created_at, "content": v.content }),
-    ))
 }

@@ -31,7 +31,7 @@ pub async fn held(
     let (connector, limit, after) = (connector_name(&name)?, page.limit()?, page.after()?);
     let items = state
         .store
-        .run_blocking(move |tx| tx.export_page(&connector, &[ExportState::Held], after, limit))
+        .read_blocking(move |tx| tx.export_page(&connector, &[ExportState::Held], after, limit))
         .await?;
     let next = (items.len() == limit as usize)
         .then(|| items.last().map(|e| e.id))
@@ -72,7 +72,7 @@ pub async fn reject(
 }
 
 /// Filter of the conflict list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConflictFilter {
     /// Only this connector.
@@ -97,7 +97,7 @@ pub async fn conflicts(
     let connector = f.connector.as_deref().map(connector_name).transpose()?;
     let items = state
         .store
-        .run_blocking(move |tx| tx.staged_needing_review(connector.as_ref(), limit))
+        .read_blocking(move |tx| tx.staged_needing_review(connector.as_ref(), limit))
         .await?;
     let items: Vec<Value> = items
         .iter()
@@ -107,7 +107,7 @@ pub async fn conflicts(
 }
 
 /// The body of an adoption decision.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// The connector object's anchor.
@@ -117,7 +117,7 @@ pub struct Decision {
 }
 
 /// An operator's verdict.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Take the object over.

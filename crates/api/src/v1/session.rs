@@ -18,7 +18,7 @@ use crate::extract::{ApiForm, ApiJson};
 use crate::state::AppState;
 
 /// Sign-in credentials.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// User name.
@@ -73,7 +73,7 @@ pub async fn login(
     let name = creds.name.clone();
     let user = state
         .store
-        .run_blocking(move |tx| tx.user_by_name(&name))
+        .read_blocking(move |tx| tx.user_by_name(&name))
         .await?;
     let password = creds.password;
     let (user, ok) = tokio::task::spawn_blocking(move || match user {
@@ -87,7 +87,8 @@ pub async fn login(
         }
     })
     .await?;
-    let Some(user) = user.filter(|_| ok) else {
+    // a disabled user fails exactly as a wrong password does
+    let Some(user) = user.filter(|u| ok && u.disabled_at.is_none()) else {
         state
             .throttle
             .fail(&creds.name, &address, now, sec.max_failures, sec.lockout);

@@ -1,4 +1,5 @@
-//! Users and API tokens (admin only): the user list and creating a token for automation.
+//! Users and API tokens (admin only): the user list and creating a token for automation
+//! (changing users and revoking tokens: [`super::users`]).
 //! A token's value is returned once; the database keeps its hash. Creation is audited with
 //! the token's id, name, role and expiry, never its value.
 
@@ -18,11 +19,8 @@ use crate::state::AppState;
 
 /// `GET /api/v1/users`.
 pub async fn users(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let users = state.store.run_blocking(|tx| tx.users()).await?;
-    let items: Vec<Value> = users
-        .iter()
-        .map(|u| json!({ "id": u.id, "name": u.name, "role": u.role, "created_at": u.created_at }))
-        .collect();
+    let users = state.store.read_blocking(|tx| tx.users()).await?;
+    let items: Vec<Value> = users.iter().map(super::users::user_json).collect();
     Ok(Json(json!({ "items": items })))
 }
 

@@ -4,7 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod config;
 mod helpers;
+mod hub;
+mod runs;
 mod security;
 mod server;
+mod space;
+mod system;
+mod tls;
 mod ui;
+mod users;

@@ -154,7 +154,7 @@ async fn every_documented_route_exists() {
         .json()
         .await
         .unwrap();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     for (method, path, _, _) in identitymesh_api::v1::operations() {
         assert!(
             doc["paths"][path][method].is_object(),

@@ -3,9 +3,11 @@
 pub mod admin_api;
 pub mod adopt;
 pub mod bench;
+pub mod certs;
 pub mod config;
 pub mod license;
 pub mod quickstart;
+pub mod relay;
 pub mod run;
 pub mod secrets;
 pub mod serve;
@@ -42,5 +44,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Adopt(args) => adopt::run(&ctx, args).await,
         Command::AdminApi(args) => admin_api::run(&ctx, args).await,
         Command::Users(cmd) => users::run(&ctx, cmd).await,
+        Command::Certs(cmd) => certs::run(cmd).await,
+        Command::Relay(cmd) => relay::run(&ctx, cmd).await,
     }
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod certs;
 mod config;
 mod csv;
 mod helpers;
@@ -16,3 +17,4 @@ mod quickstart;
 mod real_hr;
 mod run;
 mod secrets;
+mod users;
