@@ -27,7 +27,8 @@ pub type HubSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct HubUrl {
     /// The URL dialed (`wss://host:port/hub/v1`).
     pub url: String,
-    /// The hub's origin as the challenge binds it (`https://host:port`; `http://` for `ws://`).
+    /// The hub's origin as the challenge binds it: the scheme, host and port dialed, the port
+    /// always written out (`wss://host:443`, `ws://127.0.0.1:8080`), as the hub computes it.
     pub origin: String,
     /// Whether TLS is used.
     pub tls: bool,
@@ -59,12 +60,25 @@ impl HubUrl {
             p => p,
         };
         let scheme = if tls { "wss" } else { "ws" };
-        let http = if tls { "https" } else { "http" };
         Ok(Self {
             url: format!("{scheme}://{authority}{path}"),
-            origin: format!("{http}://{authority}"),
+            origin: origin(scheme, authority, tls),
             tls,
         })
+    }
+}
+
+/// `scheme://authority` with the port written out (443 for `wss`, 80 for `ws` when the URL
+/// has none), the form the hub signs challenges with (relay-protocol.md, Handshake).
+fn origin(scheme: &str, authority: &str, tls: bool) -> String {
+    let has_port = match authority.rsplit_once(']') {
+        Some((_, after_v6)) => after_v6.starts_with(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}:{}", if tls { 443 } else { 80 })
     }
 }
 
@@ -145,7 +159,16 @@ mod tests {
     fn urls_are_checked_and_plain_ws_only_on_loopback() {
         let hub = HubUrl::parse("wss://sync.example:8443", false).unwrap();
         assert_eq!(hub.url, "wss://sync.example:8443/hub/v1");
-        assert_eq!(hub.origin, "https://sync.example:8443");
+        assert_eq!(hub.origin, "wss://sync.example:8443");
+        // the port is always written out, as the hub computes the origin it signs
+        let origin = |raw: &str| HubUrl::parse(raw, false).unwrap().origin;
+        assert_eq!(
+            origin("wss://sync.example/hub/v1"),
+            "wss://sync.example:443"
+        );
+        assert_eq!(origin("ws://127.0.0.1:8080/hub/v1"), "ws://127.0.0.1:8080");
+        assert_eq!(origin("ws://[::1]/hub/v1"), "ws://[::1]:80");
+        assert_eq!(origin("ws://[::1]:9"), "ws://[::1]:9");
         for ok in [
             "ws://127.0.0.1:9/hub/v1",
             "ws://localhost:9",

@@ -50,7 +50,7 @@ impl FakeHub {
         Self {
             listener,
             url: format!("ws://127.0.0.1:{port}/hub/v1"),
-            origin: format!("http://127.0.0.1:{port}"),
+            origin: format!("ws://127.0.0.1:{port}"),
             keys: HashMap::new(),
             outbox: Outbox::new(1000),
             inbox: Inbox::default(),

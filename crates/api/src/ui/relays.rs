@@ -16,8 +16,10 @@ use crate::auth::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::v1::relays::{
-    RelayChange, assigned_connectors, change_relay, issue_enrollment_token, revoke_relay,
+    DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, RelayChange, assigned_connectors, change_relay,
+    issue_enrollment_token, revoke_relay,
 };
+use crate::v1::users::By;
 
 /// The routes: the page for viewers, the forms' targets for administrators.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -87,7 +89,7 @@ fn enroll_form(v: &Viewer) -> Markup {
                 label for="relay-name" { "Relay name" }
                 input id="relay-name" name="name" type="text" required pattern="[A-Za-z0-9._-]{1,100}" placeholder="branch-office";
                 label for="relay-hours" { "Token valid for (hours)" }
-                input id="relay-hours" name="hours" type="number" min="1" max="168" value="24";
+                input id="relay-hours" name="hours" type="number" min="1" max=(MAX_TOKEN_HOURS) value=(DEFAULT_TOKEN_HOURS);
                 button type="submit" { "Create enrollment token" }
             }
         }
@@ -143,9 +145,14 @@ pub async fn enroll(
         .get("hours")
         .ok()
         .filter(|h| !h.is_empty())
-        .map_or(Ok(24), |h| h.parse::<i64>())
-        .map_err(|_| ApiError::BadRequest("hours must be a whole number from 1 to 168".into()))?;
-    let (_, token, expires) = issue_enrollment_token(&state, &name, hours, v.who.actor()).await?;
+        .map_or(Ok(DEFAULT_TOKEN_HOURS), |h| h.parse::<i64>())
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "hours must be a whole number from 1 to {MAX_TOKEN_HOURS}"
+            ))
+        })?;
+    let by = By::caller(&state, &v.who);
+    let (_, token, expires) = issue_enrollment_token(&by, &name, hours).await?;
     let command = format!(
         "identitymesh relay run --hub {} --enroll-token {token} --name {name}",
         hub_url(&headers, state.security.tls)

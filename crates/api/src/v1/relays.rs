@@ -15,6 +15,7 @@ use identitymesh_store::{NewEnrollmentToken, RelayRecord, RelayStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::users::By;
 use super::{Operation, guarded};
 use crate::auth::password::{random_secret, secret_hash};
 use crate::auth::{Principal, Role};
@@ -152,42 +153,44 @@ async fn audit(
     Ok(())
 }
 
-/// A new enrollment token: its id, its value (shown once, stored by hash) and its expiry.
+/// How long an enrollment token lives unless its creator says otherwise, in hours.
+pub const DEFAULT_TOKEN_HOURS: i64 = 24;
+
+/// The longest an enrollment token may live, in hours.
+pub const MAX_TOKEN_HOURS: i64 = 168;
+
+/// A new enrollment token, created and audited in one transaction by `by` (the API's
+/// signed-in caller, or the command line): its id, its value (shown once, stored by hash)
+/// and its expiry.
 pub async fn issue_enrollment_token(
-    state: &AppState,
+    by: &By,
     name: &str,
     hours: i64,
-    actor: String,
 ) -> ApiResult<(i64, String, chrono::DateTime<chrono::Utc>)> {
     check_relay_name(name)?;
-    if !(1..=168).contains(&hours) {
+    if !(1..=MAX_TOKEN_HOURS).contains(&hours) {
         return Err(ApiError::BadRequest(format!(
-            "hours must be 1 to 168, not {hours}"
+            "hours must be 1 to {MAX_TOKEN_HOURS}, not {hours}"
         )));
     }
     let value = format!("imr_{}", random_secret(32));
-    let now = state.now();
     let token = NewEnrollmentToken {
         name: name.to_owned(),
         token_hash: secret_hash(&value),
-        created_by: actor.clone(),
-        created_at: now,
-        expires_at: now + Duration::hours(hours),
+        created_by: by.actor.clone(),
+        created_at: by.at,
+        expires_at: by.at + Duration::hours(hours),
     };
     let expires = token.expires_at;
-    let id = state
-        .store
-        .run_blocking(move |tx| tx.insert_enrollment_token(&token))
+    let id = by
+        .in_tx(move |tx, by| {
+            let id = tx.insert_enrollment_token(&token)?;
+            let after = json!({ "name": token.name, "expires_at": token.expires_at });
+            let target = format!("enrollment-token:{id}");
+            by.audit(tx, "relay.enrollment_token", target, None, Some(after))?;
+            Ok(id)
+        })
         .await?;
-    let after = json!({ "name": name, "expires_at": expires });
-    audit(
-        state,
-        actor,
-        "relay.enrollment_token",
-        format!("enrollment-token:{id}"),
-        after,
-    )
-    .await?;
     Ok((id, value, expires))
 }
 
@@ -197,9 +200,9 @@ pub async fn create_token(
     Extension(who): Extension<Principal>,
     ApiJson(body): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let hours = body.hours.unwrap_or(24);
-    let (id, value, expires) =
-        issue_enrollment_token(&state, &body.name, hours, who.actor()).await?;
+    let hours = body.hours.unwrap_or(DEFAULT_TOKEN_HOURS);
+    let by = By::caller(&state, &who);
+    let (id, value, expires) = issue_enrollment_token(&by, &body.name, hours).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "name": body.name, "token": value, "expires_at": expires })),

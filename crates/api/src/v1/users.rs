@@ -199,7 +199,7 @@ impl By {
         }
     }
 
-    fn audit(
+    pub(crate) fn audit(
         &self,
         tx: &mut dyn Tx,
         action: &str,
@@ -220,7 +220,7 @@ impl By {
     }
 
     /// Runs `work` in one transaction; an [`ApiError`] from it rolls the transaction back.
-    async fn in_tx<T: Send + 'static>(
+    pub(crate) async fn in_tx<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut dyn Tx, &By) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {

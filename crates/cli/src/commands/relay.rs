@@ -3,18 +3,23 @@
 //! hub's commands with the connectors assigned to it; it reconnects after any failure and
 //! stops (exit 1) only when the hub refuses it for good. `relay secrets set NAME` seals a
 //! relay-hosted connector's credential under this host's key in the relay's data directory;
-//! it never crosses the hub. Creating enrollment tokens belongs to the Admin API side.
+//! it never crosses the hub. `relay enroll-token NAME`, on the main host, creates the one-time
+//! token a new relay enrolls with — the same function, checks and audit as the Admin API's
+//! `POST /api/v1/relays/enrollment-tokens`.
 
 use anyhow::{Result, anyhow, bail};
 use identitymesh_agent::{
     Agent, AgentOptions, Backoff, EnrollmentToken, LocalSecrets, SECRETS_DIR, SystemClock,
 };
+use identitymesh_api::v1::relays::{DEFAULT_TOKEN_HOURS, issue_enrollment_token};
+use identitymesh_api::v1::users::By;
+use identitymesh_engine::Clock as _;
 use identitymesh_secrets::SecretString;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::context::Ctx;
+use crate::context::{Ctx, cli_actor};
 
 /// Relay subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -24,6 +29,14 @@ pub enum RelayCommand {
     /// Credentials of relay-hosted connectors, sealed under this host's key in the data directory.
     #[command(subcommand)]
     Secrets(RelaySecretsCommand),
+    /// On the main host: create a one-time enrollment token for the relay NAME and print it (once) on standard output.
+    EnrollToken {
+        /// The relay's name: what connectors put in `relay = "NAME"`.
+        name: String,
+        /// Hours until the token expires (1 to 168).
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_TOKEN_HOURS)]
+        hours: i64,
+    },
 }
 
 /// Arguments of `relay run`.
@@ -67,7 +80,42 @@ pub async fn run(ctx: &Ctx, cmd: RelayCommand) -> Result<u8> {
     match cmd {
         RelayCommand::Run(args) => run_agent(ctx, args).await,
         RelayCommand::Secrets(RelaySecretsCommand::Set { name }) => set_secret(ctx, &name),
+        RelayCommand::EnrollToken { name, hours } => enroll_token(ctx, &name, hours).await,
     }
+}
+
+/// Creates the token in the store of `--data-dir`/`--database` (audited as the command
+/// line's actor), prints its value alone on standard output and the next steps on standard
+/// error.
+async fn enroll_token(ctx: &Ctx, name: &str, hours: i64) -> Result<u8> {
+    let store = ctx.store(true).await?;
+    let by = By {
+        store: store.clone(),
+        actor: cli_actor(),
+        at: identitymesh_engine::SystemClock.now(),
+    };
+    let (_, token, expires) = issue_enrollment_token(&by, name, hours).await?;
+    println!("{token}");
+    eprintln!(
+        "created a one-time enrollment token for relay '{name}', valid until {} (shown only this once)",
+        expires.format("%Y-%m-%d %H:%M UTC")
+    );
+    // a hint only: a token may well be created before the configuration names the relay
+    let named = ctx.active_config(&store).await.is_ok_and(|config| {
+        config
+            .connectors
+            .values()
+            .any(|c| c.relay.as_deref() == Some(name))
+    });
+    if !named {
+        eprintln!(
+            "no connector of the active configuration names it yet: set relay = \"{name}\" on the connectors it hosts"
+        );
+    }
+    eprintln!(
+        "on the relay's host, run:\n  identitymesh relay run --hub wss://ADMIN-API-HOST:PORT/hub/v1 --enroll-token TOKEN --name {name} --data-dir RELAY-DATA-DIR"
+    );
+    Ok(0)
 }
 
 async fn run_agent(ctx: &Ctx, args: RunArgs) -> Result<u8> {

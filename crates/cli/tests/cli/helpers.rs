@@ -42,6 +42,24 @@ impl Outcome {
     }
 }
 
+/// A command for the binary, without the caller's IDENTITYMESH_* environment (for tests that
+/// start it as a long-running child process themselves).
+pub fn isolated_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_identitymesh"));
+    for name in [
+        "IDENTITYMESH_DATA_DIR",
+        "IDENTITYMESH_DATABASE_URL",
+        "IDENTITYMESH_LOG",
+        "IDENTITYMESH_KEY_PASSPHRASE",
+        "IDENTITYMESH_LICENSE_ISSUERS",
+        "IDENTITYMESH_HUB",
+        "IDENTITYMESH_ENROLL_TOKEN",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
 /// Runs the binary with exactly these arguments, isolated from the caller's IDENTITYMESH_* environment.
 pub fn identitymesh<S: AsRef<str>>(args: &[S]) -> Outcome {
     identitymesh_with(args, None, &[])
@@ -57,20 +75,11 @@ pub fn identitymesh_with<S: AsRef<str>>(
     use std::io::Write;
     use std::process::Stdio;
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_identitymesh"));
+    let mut command = isolated_command();
     command
         .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for name in [
-        "IDENTITYMESH_DATA_DIR",
-        "IDENTITYMESH_DATABASE_URL",
-        "IDENTITYMESH_LOG",
-        "IDENTITYMESH_KEY_PASSPHRASE",
-        "IDENTITYMESH_LICENSE_ISSUERS",
-    ] {
-        command.env_remove(name);
-    }
     command.envs(env.iter().copied());
     command.stdin(if stdin.is_some() {
         Stdio::piped()
