@@ -23,7 +23,8 @@ pub enum AgentError {
     #[error(transparent)]
     Secrets(#[from] identitymesh_secrets::SecretsError),
     /// The hub refused this relay for good (revoked, disabled, unknown key, bad enrollment
-    /// token, incompatible version): retrying would not help.
+    /// token, incompatible version, the license's relay limit reached): retrying would not
+    /// help.
     #[error("the hub refused this relay ({code}): {message}")]
     Refused {
         /// The hub's code.
@@ -62,13 +63,15 @@ impl AgentError {
             RefusalCode::ProtocolViolation => "protocol_violation",
             RefusalCode::Replaced => "replaced",
             RefusalCode::ShuttingDown => "shutting_down",
+            RefusalCode::LicenseLimit => "license_limit",
         };
         match code {
             RefusalCode::VersionMismatch
             | RefusalCode::Unauthenticated
             | RefusalCode::BadEnrollmentToken
             | RefusalCode::Revoked
-            | RefusalCode::Disabled => AgentError::Refused {
+            | RefusalCode::Disabled
+            | RefusalCode::LicenseLimit => AgentError::Refused {
                 code: name,
                 message,
             },

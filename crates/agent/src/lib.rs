@@ -12,7 +12,8 @@
 //! resent after a reconnect; a command the hub redelivers is acknowledged, not applied
 //! again (docs/relay-protocol.md). After any failure it reconnects with jittered
 //! exponential back-off; a refusal that retrying cannot cure (revoked, disabled, unknown key,
-//! bad enrollment token, version mismatch) ends it with the hub's message.
+//! bad enrollment token, version mismatch, the license's relay limit reached) ends it with the
+//! hub's message.
 //!
 //! It must not depend on the store, a database driver or a web framework
 //! (`.ci/boundaries.sh`).

@@ -160,6 +160,7 @@ async fn refusals_that_retrying_cannot_cure_stop_the_agent() {
     for (code, shown) in [
         (RefusalCode::Revoked, "revoked"),
         (RefusalCode::VersionMismatch, "version_mismatch"),
+        (RefusalCode::LicenseLimit, "license_limit"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut hub = FakeHub::start().await;

@@ -82,11 +82,13 @@ impl AppState {
         security: Security,
     ) -> Self {
         let instance = format!("admin-api-{}", crate::auth::password::random_secret(6));
+        let license = Arc::new(License::community());
         let hub = Hub::new(
             store.clone(),
             clock.clone(),
             instance,
             HubSettings::default(),
+            license.clone(),
         );
         Self {
             hub,
@@ -95,7 +97,7 @@ impl AppState {
             vault,
             clock,
             security,
-            license: Arc::new(License::community()),
+            license,
             throttle: Arc::new(Throttle::default()),
             metrics: Arc::new(Metrics::default()),
             key_ring: Arc::new(Mutex::new(None)),
@@ -103,15 +105,28 @@ impl AppState {
     }
 
     /// The same state with `hub` as its relay hub (the one whose [`crate::hub::RelayConnectors`]
-    /// the engine was given).
+    /// the engine was given). The license in force becomes the hub's, so that issuing
+    /// enrollment tokens and enrolling relays enforce the same `relay_agents` limit: build the
+    /// hub with the license in force.
     pub fn with_hub(mut self, hub: Hub) -> Self {
+        self.license = hub.license().clone();
         self.hub = hub;
         self
     }
 
-    /// The same state with `license` in force (what `license show` reports on this host).
+    /// The same state with `license` in force (what `license show` reports on this host), and
+    /// a new relay hub of its own enforcing it. Call it before [`AppState::with_hub`], never
+    /// after: it replaces the hub.
     pub fn with_license(mut self, license: License) -> Self {
-        self.license = Arc::new(license);
+        let license = Arc::new(license);
+        self.hub = Hub::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.hub.instance().to_owned(),
+            HubSettings::default(),
+            license.clone(),
+        );
+        self.license = license;
         self
     }
 

@@ -199,6 +199,8 @@ pub enum RefusalCode {
     Replaced,
     /// The other side is shutting down.
     ShuttingDown,
+    /// Enrolling this relay would exceed the license's `relay_agents` limit.
+    LicenseLimit,
 }
 
 /// The bytes a relay signs to answer a challenge: bound to the protocol, the relay id, the

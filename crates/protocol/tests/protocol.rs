@@ -70,6 +70,10 @@ fn every_message() -> Vec<Frame> {
             code: RefusalCode::Revoked,
             message: "revoked".into(),
         })),
+        Frame::control(Message::Refused(Refusal {
+            code: RefusalCode::LicenseLimit,
+            message: "the license allows 1 relay_agents".into(),
+        })),
         Frame::control(Message::Ping(Heartbeat { at_ms: 1 })),
         Frame::control(Message::Pong(Heartbeat { at_ms: 1 })),
         Frame::control(Message::Ack(Ack { upto: 4 })),
@@ -184,6 +188,12 @@ fn directions_are_disjoint_where_they_must_be() {
             assert!(m.sent_by_relay() != m.sent_by_hub(), "{}", m.name());
         }
     }
+}
+
+#[test]
+fn the_license_limit_refusal_is_spelled_license_limit() {
+    let json = serde_json::to_string(&RefusalCode::LicenseLimit).unwrap();
+    assert_eq!(json, "\"license_limit\"");
 }
 
 #[test]

@@ -25,6 +25,7 @@ use identitymesh_protocol::{
     Command, ConfigReload, ExportResults, Frame, ImportBatch, ImportFinished, ImportStarted,
     MAX_FRAME_BYTES, Message, Refusal,
 };
+use identitymesh_secrets::license::License;
 use identitymesh_store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -88,13 +89,23 @@ struct Waiters {
     commands: HashMap<(String, u64), i64>,
 }
 
+/// A relay's inbox position behind an async lock: checking a message's number, applying it
+/// and recording it happen under one hold.
+type SharedInbox = Arc<tokio::sync::Mutex<Option<identitymesh_protocol::Inbox>>>;
+
 struct Inner {
     instance: String,
     store: Store,
     clock: Arc<dyn Clock>,
     settings: HubSettings,
+    /// The license whose `relay_agents` limit enrollment enforces.
+    license: Arc<License>,
     live: Mutex<HashMap<String, Live>>,
     send_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// What each relay's messages have been applied up to, shared by all its connections to
+    /// this instance: a connection torn while its last frames are still being read and the
+    /// relay's new connection resending them must not both apply one message.
+    inboxes: Mutex<HashMap<String, SharedInbox>>,
     waiters: Mutex<Waiters>,
     next_key: AtomicI64,
     next_connection: AtomicU64,
@@ -115,12 +126,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hub {
-    /// A hub for this Admin API instance (`instance` names it in relay presence).
+    /// A hub for this Admin API instance (`instance` names it in relay presence), enrolling
+    /// relays within the `relay_agents` limit of `license` (the license in force, the one the
+    /// Admin API's state holds).
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,
         instance: String,
         settings: HubSettings,
+        license: Arc<License>,
     ) -> Self {
         // keys must not repeat across restarts: a relay may still resend results of an
         // earlier process's command, which must not reach a new run
@@ -130,8 +144,10 @@ impl Hub {
             store,
             clock,
             settings,
+            license,
             live: Mutex::new(HashMap::new()),
             send_locks: Mutex::new(HashMap::new()),
+            inboxes: Mutex::new(HashMap::new()),
             waiters: Mutex::new(Waiters::default()),
             next_key: AtomicI64::new(seed),
             next_connection: AtomicU64::new(1),
@@ -141,6 +157,11 @@ impl Hub {
     /// This instance's name.
     pub fn instance(&self) -> &str {
         &self.0.instance
+    }
+
+    /// The license whose `relay_agents` limit this hub enforces at enrollment.
+    pub fn license(&self) -> &Arc<License> {
+        &self.0.license
     }
 
     /// The `/hub/v1` route. Relays authenticate in the protocol, not with a session.
@@ -194,6 +215,15 @@ impl Hub {
         if let Some(live) = lock(&self.0.live).remove(relay_id) {
             let _ = live.out.send(Outgoing::Close(refusal));
         }
+    }
+
+    /// The relay's inbox position, shared by its connections (`None` until the first of them
+    /// seeds it from the database).
+    fn inbox(&self, relay_id: &str) -> SharedInbox {
+        lock(&self.0.inboxes)
+            .entry(relay_id.to_owned())
+            .or_default()
+            .clone()
     }
 
     fn send_lock(&self, relay_id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -312,6 +342,14 @@ impl Hub {
             }));
         }
         id
+    }
+
+    /// Whether `connection` is the relay's current connection to this instance (a newer one
+    /// replaces it; a revoked or disabled relay has none).
+    fn is_live(&self, relay_id: &str, connection: u64) -> bool {
+        lock(&self.0.live)
+            .get(relay_id)
+            .is_some_and(|l| l.id == connection)
     }
 
     fn unregister(&self, relay_id: &str, connection: u64) -> bool {

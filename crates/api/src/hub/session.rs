@@ -12,6 +12,7 @@ use identitymesh_protocol::{
     Ack, Challenge, Command, ConfigReload, Delivery, Frame, Heartbeat, Inbox, Message, Proof,
     Refusal, RefusalCode, Welcome, challenge_payload, negotiate,
 };
+use identitymesh_secrets::license::Limit;
 use identitymesh_store::{NewRelay, RelayRecord, RelayStatus, StoreError};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -61,7 +62,7 @@ pub(super) async fn run(hub: Hub, mut socket: WebSocket, origin: String) {
             return;
         }
     };
-    let end = serve(&hub, &mut socket, &accepted.relay, out_rx).await;
+    let end = serve(&hub, &mut socket, &accepted.relay, connection, out_rx).await;
     if let Some(refused) = end {
         tracing::warn!(relay = %accepted.relay.name, code = ?refused.code, reason = %refused.message, "relay connection closed");
         close(&mut socket, refused).await;
@@ -200,6 +201,17 @@ async fn known_relay(hub: &Hub, id: &str) -> Result<RelayRecord, Refusal> {
         })
 }
 
+/// What an enrollment attempt came to.
+enum Enrolled {
+    Relay(RelayRecord),
+    BadToken,
+    /// The license's `relay_agents` limit refused it (the message names the limit).
+    OverLimit(String),
+}
+
+/// Enrolls with a one-time token, the final gate of the license's `relay_agents` limit: the
+/// relays enrolled and not revoked, this one included, must fit it. Checked in the
+/// transaction that enrolls, which is undone when they do not.
 async fn enroll(hub: &Hub, socket: &mut WebSocket) -> Result<RelayRecord, Refusal> {
     let Message::Enroll(enroll) = next_frame(socket).await?.message else {
         return Err(violation("a relay without an id must enroll"));
@@ -210,13 +222,28 @@ async fn enroll(hub: &Hub, socket: &mut WebSocket) -> Result<RelayRecord, Refusa
         public_key: enroll.public_key.clone(),
     };
     let now = hub.0.clock.now();
+    let license = hub.0.license.clone();
     let enrolled = hub
         .0
         .store
         .run_blocking(move |tx| {
+            tx.savepoint()?;
             let Some(relay) = tx.enroll_relay(&hash, &new, now)? else {
-                return Ok(None);
+                tx.rollback_to_savepoint()?;
+                return Ok(Enrolled::BadToken);
             };
+            let holding = tx
+                .relays()?
+                .iter()
+                .filter(|r| r.status != RelayStatus::Revoked)
+                .count() as u64;
+            if let Err(e) = license.check_limit(Limit::RelayAgents, holding) {
+                tx.rollback_to_savepoint()?;
+                return Ok(Enrolled::OverLimit(format!(
+                    "the hub refuses to enroll another relay: {e}"
+                )));
+            }
+            tx.release_savepoint()?;
             let after = serde_json::json!({ "name": relay.name, "proposed_name": enroll.name });
             tx.append_audit(
                 &NewAudit {
@@ -229,15 +256,19 @@ async fn enroll(hub: &Hub, socket: &mut WebSocket) -> Result<RelayRecord, Refusa
                 },
                 now,
             )?;
-            Ok(Some(relay))
+            Ok(Enrolled::Relay(relay))
         })
         .await;
     match enrolled {
-        Ok(Some(relay)) => Ok(relay),
-        Ok(None) => Err(refusal(
+        Ok(Enrolled::Relay(relay)) => Ok(relay),
+        Ok(Enrolled::BadToken) => Err(refusal(
             RefusalCode::BadEnrollmentToken,
             "the enrollment token is unknown, used or expired: ask an administrator for a new one",
         )),
+        Ok(Enrolled::OverLimit(message)) => {
+            tracing::warn!(%message, "relay hub: enrollment refused by the license");
+            Err(refusal(RefusalCode::LicenseLimit, message))
+        }
         Err(e @ StoreError::NameTaken { .. }) => {
             Err(refusal(RefusalCode::BadEnrollmentToken, e.to_string()))
         }
@@ -327,6 +358,14 @@ async fn welcome(
         .await
         .map_err(internal)?;
     let connection = hub.register(&a.relay.id, out.clone());
+    // from here on a replaced connection applies nothing; waiting for the inbox lets a frame
+    // it is applying finish, so the position told to the relay counts it
+    let received_upto = {
+        let shared = hub.inbox(&a.relay.id);
+        let mut held = shared.lock().await;
+        held.get_or_insert_with(|| Inbox::at(a.relay.inbox_upto))
+            .applied_upto()
+    };
     let welcome = Welcome {
         relay_id: a.relay.id.clone(),
         connectors: reload
@@ -334,7 +373,7 @@ async fn welcome(
             .map(|r| r.connectors.iter().map(ToString::to_string).collect())
             .unwrap_or_default(),
         heartbeat_seconds: hub.0.settings.heartbeat_seconds,
-        received_upto: a.relay.inbox_upto,
+        received_upto,
     };
     let _ = out.send(Outgoing::Text(
         Frame::control(Message::Welcome(welcome)).encode(),
@@ -364,13 +403,13 @@ async fn serve(
     hub: &Hub,
     socket: &mut WebSocket,
     relay: &RelayRecord,
+    connection: u64,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
 ) -> Option<Refusal> {
     let beat = Duration::from_secs(u64::from(hub.0.settings.heartbeat_seconds.max(1)));
     // the first ping one interval after the welcome, never before it
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
     let mut silent_ticks = 0u32;
-    let mut inbox = Inbox::at(relay.inbox_upto);
     loop {
         tokio::select! {
             raw = socket.recv() => {
@@ -381,7 +420,7 @@ async fn serve(
                     Ok(Arrived::Closed) => return None,
                     Err(r) => return Some(r),
                 };
-                if let Err(r) = apply(hub, socket, relay, &mut inbox, frame).await {
+                if let Err(r) = apply(hub, socket, relay, connection, frame).await {
                     return Some(r);
                 }
             }
@@ -413,7 +452,7 @@ async fn apply(
     hub: &Hub,
     socket: &mut WebSocket,
     relay: &RelayRecord,
-    inbox: &mut Inbox,
+    connection: u64,
     frame: Frame,
 ) -> Result<(), Refusal> {
     let id = relay.id.clone();
@@ -439,21 +478,33 @@ async fn apply(
             return Err(violation("the relay ended the connection"));
         }
         (Some(seq), message) => {
+            // one hold across check, delivery and record: another connection of this relay
+            // (the torn one, still draining its socket) sees this message as a duplicate
+            let shared = hub.inbox(&relay.id);
+            let mut held = shared.lock().await;
+            if !hub.is_live(&relay.id, connection) {
+                return Err(violation(
+                    "a newer connection of this relay replaced this one; its messages go there",
+                ));
+            }
+            let inbox = held.get_or_insert_with(|| Inbox::at(relay.inbox_upto));
             let delivery = inbox.check(seq).map_err(|e| violation(e.to_string()))?;
             if delivery == Delivery::New {
                 let name = message.name();
                 if !hub.deliver(&relay.id, message) {
                     tracing::info!(relay = %relay.name, seq, message = name, "no run waits for this relay message (it ended); acknowledged and dropped");
                 }
+                // delivered: never again, even if recording the position fails below
+                inbox.applied(seq);
                 store
                     .run_blocking(move |tx| tx.relay_inbox_applied(&id, seq))
                     .await
                     .map_err(internal)?;
-                inbox.applied(seq);
             }
             let ack = Ack {
                 upto: inbox.applied_upto(),
             };
+            drop(held);
             send(socket, Frame::control(Message::Ack(ack))).await;
         }
         (None, other) => {

@@ -11,7 +11,8 @@ use axum::routing::{get, post};
 use chrono::Duration;
 use identitymesh_domain::audit::NewAudit;
 use identitymesh_protocol::{Refusal, RefusalCode};
-use identitymesh_store::{NewEnrollmentToken, RelayRecord, RelayStatus};
+use identitymesh_secrets::license::{License, Limit};
+use identitymesh_store::{NewEnrollmentToken, RelayRecord, RelayStatus, StoreResult, Tx};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -159,11 +160,31 @@ pub const DEFAULT_TOKEN_HOURS: i64 = 24;
 /// The longest an enrollment token may live, in hours.
 pub const MAX_TOKEN_HOURS: i64 = 168;
 
+/// The places of the `relay_agents` limit taken at `at`: relays enrolled and not revoked (a
+/// disabled relay can be enabled again, so it keeps its place), and enrollment tokens still
+/// outstanding (unused and unexpired).
+pub fn relay_places(tx: &mut dyn Tx, at: chrono::DateTime<chrono::Utc>) -> StoreResult<(u64, u64)> {
+    let relays = tx
+        .relays()?
+        .iter()
+        .filter(|r| r.status != RelayStatus::Revoked)
+        .count() as u64;
+    let tokens = tx
+        .enrollment_tokens()?
+        .iter()
+        .filter(|t| t.used_at.is_none() && t.expires_at > at)
+        .count() as u64;
+    Ok((relays, tokens))
+}
+
 /// A new enrollment token, created and audited in one transaction by `by` (the API's
 /// signed-in caller, or the command line): its id, its value (shown once, stored by hash)
-/// and its expiry.
+/// and its expiry. Refused (409, naming the limit) when the relays holding a place and the
+/// outstanding tokens already fill the `relay_agents` limit of `license`; the count is taken
+/// in the transaction that stores the token.
 pub async fn issue_enrollment_token(
     by: &By,
+    license: &License,
     name: &str,
     hours: i64,
 ) -> ApiResult<(i64, String, chrono::DateTime<chrono::Utc>)> {
@@ -182,8 +203,19 @@ pub async fn issue_enrollment_token(
         expires_at: by.at + Duration::hours(hours),
     };
     let expires = token.expires_at;
+    let license = license.clone();
     let id = by
         .in_tx(move |tx, by| {
+            let (relays, tokens) = relay_places(tx, by.at)?;
+            license
+                .check_limit(Limit::RelayAgents, relays + tokens + 1)
+                .map_err(|e| {
+                    ApiError::Conflict(format!(
+                        "cannot create an enrollment token: {e} (relay_agents counts the relays \
+                         enrolled and not revoked, {relays} now, and the unused, unexpired \
+                         enrollment tokens, {tokens} now)"
+                    ))
+                })?;
             let id = tx.insert_enrollment_token(&token)?;
             let after = json!({ "name": token.name, "expires_at": token.expires_at });
             let target = format!("enrollment-token:{id}");
@@ -202,7 +234,8 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let hours = body.hours.unwrap_or(DEFAULT_TOKEN_HOURS);
     let by = By::caller(&state, &who);
-    let (id, value, expires) = issue_enrollment_token(&by, &body.name, hours).await?;
+    let (id, value, expires) =
+        issue_enrollment_token(&by, &state.license, &body.name, hours).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "name": body.name, "token": value, "expires_at": expires })),

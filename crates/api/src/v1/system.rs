@@ -117,6 +117,11 @@ pub(crate) async fn license_view(state: &AppState) -> ApiResult<LicenseView> {
     let license = state.license.clone();
     let today = state.now().date_naive();
     let mesh = state.store.read_blocking(|tx| tx.count_mesh(None)).await?;
+    let now = state.now();
+    let (relays, tokens) = state
+        .store
+        .read_blocking(move |tx| super::relays::relay_places(tx, now))
+        .await?;
     let connectors = connector_config(state)
         .await
         .ok()
@@ -143,7 +148,11 @@ pub(crate) async fn license_view(state: &AppState) -> ApiResult<LicenseView> {
         limits: BTreeMap::from([
             ("mesh_objects", usage(limits.mesh_objects, Some(mesh))),
             ("connectors", usage(limits.connectors, connectors)),
-            ("relay_agents", usage(limits.relay_agents, None)),
+            // relays enrolled and not revoked, and outstanding enrollment tokens
+            (
+                "relay_agents",
+                usage(limits.relay_agents, Some(relays + tokens)),
+            ),
         ]),
         warning: license.warning(today),
     })

@@ -5,6 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt};
 use identitymesh_api::hub::{Hub, HubSettings, RelayConnectors};
@@ -15,7 +16,9 @@ use identitymesh_domain::staged::ImportedObject;
 use identitymesh_domain::value::{Attributes, Value as Val};
 use identitymesh_engine::{Clock, Engine, RunOptions};
 use identitymesh_protocol::*;
+use identitymesh_secrets::license::{License, LicenseDocument, Limits};
 use identitymesh_secrets::{Kek, KeySet};
+use identitymesh_store::NewEnrollmentToken;
 use identitymesh_store::vault::Vault;
 use identitymesh_testkit::{TestEnv, backends};
 use serde_json::{Value, json};
@@ -53,7 +56,31 @@ struct Hubbed {
     admin: crate::helpers::Session,
 }
 
+/// A license of Test Corp (as if verified: tests use their own issuer) allowing `relays`
+/// relay agents.
+fn license(relays: u64) -> License {
+    License::licensed(LicenseDocument {
+        id: "L-relays".into(),
+        licensee: "Test Corp".into(),
+        edition: "standard".into(),
+        issued: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        expires: NaiveDate::from_ymd_opt(2999, 12, 31).unwrap(),
+        grace_days: 30,
+        limits: Limits {
+            mesh_objects: None,
+            connectors: None,
+            relay_agents: Some(relays),
+        },
+        features: vec![],
+    })
+}
+
+/// The hub and the API, licensed for a few relays.
 async fn start(backend: identitymesh_testkit::Backend) -> Hubbed {
+    start_licensed(backend, license(5)).await
+}
+
+async fn start_licensed(backend: identitymesh_testkit::Backend, license: License) -> Hubbed {
     let env = TestEnv::new(backend).await;
     let clock: Arc<dyn Clock> = Arc::new(env.clock.clone());
     let now = clock.now();
@@ -70,6 +97,7 @@ async fn start(backend: identitymesh_testkit::Backend) -> Hubbed {
         clock.clone(),
         "api-test".into(),
         settings,
+        Arc::new(license),
     );
     let engine = env
         .engine(CONFIG)
@@ -344,6 +372,119 @@ async fn a_relay_enrolls_proves_its_key_and_is_revoked() {
         assert_eq!(closed_with, Some(RefusalCode::Revoked));
         let (_, answer) = handshake(&h, &mut relay, None).await;
         assert_eq!(refused(&answer), Some(RefusalCode::Revoked));
+        h.env.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_agents_limit_refuses_tokens_and_enrollments_beyond_it() {
+    for backend in backends() {
+        // the community edition allows no relay: no token, with a message naming the limit
+        let h = start_licensed(backend, License::community()).await;
+        let (status, body) = h
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/relays/enrollment-tokens",
+                json!({ "name": "branch-office" }),
+            )
+            .await;
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            message.contains("community license")
+                && message.contains("allows 0 relay_agents, this needs 1"),
+            "{message}"
+        );
+        let (_, tokens) = h
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/relays/enrollment-tokens",
+                Value::Null,
+            )
+            .await;
+        assert_eq!(tokens["items"], json!([]), "nothing was stored");
+        h.env.cleanup().await;
+
+        // a license for one relay: one outstanding token fills it
+        let h = start_licensed(backend, license(1)).await;
+        let token = h.enrollment_token("branch-office").await;
+        let second = json!({ "name": "branch-two" });
+        let (status, body) = h
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/relays/enrollment-tokens",
+                second.clone(),
+            )
+            .await;
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            message.contains("standard license of Test Corp allows 1 relay_agents, this needs 2")
+                && message.contains("1 now"),
+            "{message}"
+        );
+        // the token becomes an enrolled relay, which keeps the place
+        let mut relay = Relay::new(7);
+        let (_ws, answer) = handshake(&h, &mut relay, Some(&token)).await;
+        assert!(matches!(answer, Message::Welcome(_)), "{answer:?}");
+        let (status, body) = h
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/relays/enrollment-tokens",
+                second.clone(),
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+
+        // the hub is the final gate: a token stored past the check does not enroll
+        let value = "imr_stored-past-the-check";
+        let stored = NewEnrollmentToken {
+            name: "branch-two".into(),
+            token_hash: identitymesh_api::auth::password::secret_hash(value),
+            created_by: "test".into(),
+            created_at: h.env.clock.now(),
+            expires_at: h.env.clock.now() + chrono::Duration::hours(1),
+        };
+        h.env
+            .store
+            .run_blocking(move |tx| tx.insert_enrollment_token(&stored).map(drop))
+            .await
+            .unwrap();
+        let (_, answer) = handshake(&h, &mut Relay::new(8), Some(value)).await;
+        let Message::Refused(refusal) = &answer else {
+            panic!("{answer:?}")
+        };
+        assert_eq!(refusal.code, RefusalCode::LicenseLimit);
+        assert!(
+            refusal
+                .message
+                .contains("allows 1 relay_agents, this needs 2"),
+            "{}",
+            refusal.message
+        );
+        assert_eq!(h.relays().await.len(), 1, "the refused relay was not kept");
+        let (_, view) = h
+            .call(reqwest::Method::GET, "/api/v1/license", Value::Null)
+            .await;
+        let usage = &view["limits"]["relay_agents"];
+        assert_eq!(
+            (usage["limit"].as_u64(), usage["used"].as_u64()),
+            (Some(1), Some(2)),
+            "the enrolled relay and the stored token: {view}"
+        );
+
+        // a revoked relay frees its place: the refused token (not used up) now enrolls
+        let id = relay.id.clone().unwrap();
+        let (status, _) = h
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/relays/{id}/revoke"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_ws, answer) = handshake(&h, &mut Relay::new(8), Some(value)).await;
+        assert!(matches!(answer, Message::Welcome(_)), "{answer:?}");
         h.env.cleanup().await;
     }
 }

@@ -29,7 +29,7 @@ pub enum RelayCommand {
     /// Credentials of relay-hosted connectors, sealed under this host's key in the data directory.
     #[command(subcommand)]
     Secrets(RelaySecretsCommand),
-    /// On the main host: create a one-time enrollment token for the relay NAME and print it (once) on standard output.
+    /// On the main host: create a one-time enrollment token for the relay NAME and print it (once) on standard output; needs a license with room in its relay_agents limit.
     EnrollToken {
         /// The relay's name: what connectors put in `relay = "NAME"`.
         name: String,
@@ -94,7 +94,8 @@ async fn enroll_token(ctx: &Ctx, name: &str, hours: i64) -> Result<u8> {
         actor: cli_actor(),
         at: identitymesh_engine::SystemClock.now(),
     };
-    let (_, token, expires) = issue_enrollment_token(&by, name, hours).await?;
+    let license = crate::commands::license::current(ctx)?;
+    let (_, token, expires) = issue_enrollment_token(&by, &license, name, hours).await?;
     println!("{token}");
     eprintln!(
         "created a one-time enrollment token for relay '{name}', valid until {} (shown only this once)",

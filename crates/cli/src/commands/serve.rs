@@ -41,8 +41,9 @@ pub async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The relay hub of this process, named after the host and process.
-fn relay_hub(store: &identitymesh_store::Store) -> Hub {
+/// The relay hub of this process, named after the host and process, enrolling relays within
+/// the `relay_agents` limit of `license`.
+fn relay_hub(store: &identitymesh_store::Store, license: identitymesh_secrets::License) -> Hub {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
     let instance = format!("{host}:{}", std::process::id());
     Hub::new(
@@ -50,6 +51,7 @@ fn relay_hub(store: &identitymesh_store::Store) -> Hub {
         Arc::new(SystemClock),
         instance,
         HubSettings::default(),
+        Arc::new(license),
     )
 }
 
@@ -103,7 +105,11 @@ pub async fn run(ctx: &Ctx, args: Args, with_api: bool) -> Result<u8> {
     let engine = ctx.engine(&store).await?;
     // the relay hub lives in the Admin API; the engine reaches relay-hosted connectors
     // through it, so both run in this process (`engine` alone refuses such connectors)
-    let hub = with_api.then(|| relay_hub(&store));
+    let hub = if with_api {
+        Some(relay_hub(&store, crate::commands::license::current(ctx)?))
+    } else {
+        None
+    };
     let engine = match &hub {
         Some(hub) => engine.with_remote_connectors(Arc::new(RelayConnectors::new(hub.clone()))),
         None => engine,

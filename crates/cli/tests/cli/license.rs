@@ -12,14 +12,14 @@ use std::path::PathBuf;
 
 use crate::helpers::{DataDir, Outcome};
 
-const ISSUERS_ENV: &str = "IDENTITYMESH_LICENSE_ISSUERS";
+pub(crate) const ISSUERS_ENV: &str = "IDENTITYMESH_LICENSE_ISSUERS";
 
 fn issuer() -> SigningKey {
     SigningKey::from_bytes(&[0x42; 32])
 }
 
 /// The environment that trusts the test issuer.
-fn trusted() -> String {
+pub(crate) fn trusted() -> String {
     B64.encode(issuer().verifying_key().as_bytes())
 }
 
@@ -48,6 +48,14 @@ fn issue(dir: &DataDir, name: &str, doc: &LicenseDocument, key: &SigningKey) -> 
     let path = dir.file(name);
     std::fs::write(&path, sign_license(doc, key).unwrap()).unwrap();
     path
+}
+
+/// A license file in `dir`, from the test issuer, for `relays` relay agents (nothing else
+/// limited); trust it with [`ISSUERS_ENV`] = [`trusted`].
+pub(crate) fn relay_license(dir: &DataDir, relays: u64) -> PathBuf {
+    let mut doc = document(date(2999, 12, 31), 30, None);
+    doc.limits.relay_agents = Some(relays);
+    issue(dir, "relay-license.key", &doc, &issuer())
 }
 
 fn valid() -> LicenseDocument {

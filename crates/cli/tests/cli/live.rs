@@ -25,12 +25,23 @@ pub struct Child {
 
 impl Child {
     pub fn spawn(name: &str, args: &[impl AsRef<OsStr>], logs: &Path) -> Child {
+        Child::spawn_with(name, args, logs, &[])
+    }
+
+    /// [`Child::spawn`] with `env` added to its isolated environment.
+    pub fn spawn_with(
+        name: &str,
+        args: &[impl AsRef<OsStr>],
+        logs: &Path,
+        env: &[(&str, &str)],
+    ) -> Child {
         let (out, err) = (
             logs.join(format!("{name}.out")),
             logs.join(format!("{name}.err")),
         );
         let process = isolated_command()
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
@@ -120,8 +131,14 @@ impl Waiting {
 }
 
 /// Starts `serve` (no scheduled cycle) on a free loopback port, trying another port when
-/// the one picked was taken meanwhile; the process and the API's base URL once it answers.
-pub async fn start_serve(main: &DataDir, logs: &Path, http: &reqwest::Client) -> (Child, String) {
+/// the one picked was taken meanwhile, with `env` added to its environment; the process and
+/// the API's base URL once it answers.
+pub async fn start_serve(
+    main: &DataDir,
+    logs: &Path,
+    http: &reqwest::Client,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     for attempt in 1..=3 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -139,7 +156,7 @@ pub async fn start_serve(main: &DataDir, logs: &Path, http: &reqwest::Client) ->
             "--listen",
             &listen,
         ];
-        let mut serve = Child::spawn(&format!("serve-{attempt}"), &args, logs);
+        let mut serve = Child::spawn_with(&format!("serve-{attempt}"), &args, logs, env);
         let base = format!("http://{listen}");
         let waiting = Waiting::new("the Admin API to answer /healthz");
         loop {

@@ -1,4 +1,5 @@
-//! A relay end to end, as two hosts would run it: `relay enroll-token` on the main host,
+//! A relay end to end, as two hosts would run it: a license for one relay agent installed
+//! (`relay enroll-token` is refused without one), `relay enroll-token` on the main host,
 //! `serve` (engine, Admin API and hub) and `relay run` as real child processes, an HR file
 //! that only the relay's data directory holds, imported through the hub, synced, and
 //! exported to a local target file; then the relay restarted on its key alone, and relays
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use crate::csv::Table;
 use crate::helpers::DataDir;
+use crate::license::{ISSUERS_ENV, relay_license, trusted};
 use crate::live::{Api, Child, start_serve};
 
 const PASSWORD: &str = "correct horse battery";
@@ -78,10 +80,34 @@ fn relay_args(hub: &str, dir: &DataDir, extra: &[&str]) -> Vec<String> {
     args.into_iter().map(str::to_owned).collect()
 }
 
+/// Without a license (the community edition allows no relay), `relay enroll-token` is refused
+/// naming the limit; then a license for one relay agent is installed. The environment that
+/// trusts its (test) issuer, for every later command on the main host.
+fn install_license(main: &DataDir) -> [(&'static str, String); 1] {
+    let refused = main.run(&["relay", "enroll-token", "branch"]);
+    refused.expect_code(1);
+    let message = &refused.stderr;
+    assert!(
+        message.contains("relay_agents") && message.contains("community"),
+        "{message}"
+    );
+    assert!(refused.stdout.is_empty(), "no token: {}", refused.stdout);
+    let env = [(ISSUERS_ENV, trusted())];
+    let file = relay_license(main, 1).display().to_string();
+    let installed = main.run_with(&["license", "install", &file], None, &vars(&env));
+    installed.expect_code(0);
+    env
+}
+
+fn vars<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 /// `relay enroll-token branch`: the token's value alone on stdout, the next step on stderr,
-/// the API's checks (here: the hours).
-fn enroll_token(main: &DataDir) -> String {
-    let created = main.run(&["relay", "enroll-token", "branch"]);
+/// the API's checks (here: the hours, and the license's one relay agent taken by the token).
+fn enroll_token(main: &DataDir, env: &[(&'static str, String)]) -> String {
+    let env = vars(env);
+    let created = main.run_with(&["relay", "enroll-token", "branch"], None, &env);
     created.expect_code(0);
     let token = created.stdout.trim().to_owned();
     assert_eq!(created.stdout, format!("{token}\n"), "one line on stdout");
@@ -89,10 +115,21 @@ fn enroll_token(main: &DataDir) -> String {
     let hint = &created.stderr;
     assert!(hint.contains("relay run --hub"), "{hint}");
     assert!(!hint.contains(&token), "the value is shown once: {hint}");
-    let bad = main.run(&["relay", "enroll-token", "branch", "--hours", "0"]);
+    let bad = main.run_with(
+        &["relay", "enroll-token", "branch", "--hours", "0"],
+        None,
+        &env,
+    );
     bad.expect_code(1);
     let message = &bad.stderr;
     assert!(message.contains("hours must be 1 to 168"), "{message}");
+    let over = main.run_with(&["relay", "enroll-token", "branch-2"], None, &env);
+    over.expect_code(1);
+    let message = &over.stderr;
+    assert!(
+        message.contains("allows 1 relay_agents, this needs 2"),
+        "{message}"
+    );
     token
 }
 
@@ -134,7 +171,8 @@ async fn a_relay_enrolled_with_a_cli_token_carries_an_import_to_the_target() {
     std::fs::write(main.file("relay.toml"), CONFIG).unwrap();
     let config = main.file("relay.toml").display().to_string();
     main.run(&["config", "apply", &config]).expect_code(0);
-    let token = enroll_token(&main);
+    let env = install_license(&main);
+    let token = enroll_token(&main, &env);
     let add_admin = ["users", "add", "ada", "--role", "admin"];
     main.run_with(&add_admin, Some(PASSWORD), &[])
         .expect_code(0);
@@ -144,7 +182,7 @@ async fn a_relay_enrolled_with_a_cli_token_carries_an_import_to_the_target() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let (mut serve, base) = start_serve(&main, logs.path(), &http).await;
+    let (mut serve, base) = start_serve(&main, logs.path(), &http, &vars(&env)).await;
     let api = Api::sign_in(&http, &base, "ada", PASSWORD).await;
     let hub = format!("ws://{}/hub/v1", base.trim_start_matches("http://"));
     let first = relay_args(
