@@ -63,8 +63,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Security settings.
     pub security: Security,
-    /// The license in force, as the engine enforces it (read at start; community by default).
-    pub license: Arc<License>,
     /// The relay hub of this instance.
     pub hub: Hub,
     pub(crate) throttle: Arc<Throttle>,
@@ -82,13 +80,12 @@ impl AppState {
         security: Security,
     ) -> Self {
         let instance = format!("admin-api-{}", crate::auth::password::random_secret(6));
-        let license = Arc::new(License::community());
         let hub = Hub::new(
             store.clone(),
             clock.clone(),
             instance,
             HubSettings::default(),
-            license.clone(),
+            Arc::new(License::community()),
         );
         Self {
             hub,
@@ -97,7 +94,6 @@ impl AppState {
             vault,
             clock,
             security,
-            license,
             throttle: Arc::new(Throttle::default()),
             metrics: Arc::new(Metrics::default()),
             key_ring: Arc::new(Mutex::new(None)),
@@ -105,29 +101,29 @@ impl AppState {
     }
 
     /// The same state with `hub` as its relay hub (the one whose [`crate::hub::RelayConnectors`]
-    /// the engine was given). The license in force becomes the hub's, so that issuing
-    /// enrollment tokens and enrolling relays enforce the same `relay_agents` limit: build the
-    /// hub with the license in force.
+    /// the engine was given); its license is the one in force.
     pub fn with_hub(mut self, hub: Hub) -> Self {
-        self.license = hub.license().clone();
         self.hub = hub;
         self
     }
 
-    /// The same state with `license` in force (what `license show` reports on this host), and
-    /// a new relay hub of its own enforcing it. Call it before [`AppState::with_hub`], never
-    /// after: it replaces the hub.
+    /// The same state with `license` in force (what `license show` reports on this host): a
+    /// new relay hub of its own enforcing it.
     pub fn with_license(mut self, license: License) -> Self {
-        let license = Arc::new(license);
         self.hub = Hub::new(
             self.store.clone(),
             self.clock.clone(),
             self.hub.instance().to_owned(),
             HubSettings::default(),
-            license.clone(),
+            Arc::new(license),
         );
-        self.license = license;
         self
+    }
+
+    /// The license in force (read at start; community by default). It is the hub's, so that
+    /// issuing enrollment tokens and enrolling relays enforce the same limits as the rest.
+    pub fn license(&self) -> &Arc<License> {
+        self.hub.license()
     }
 
     /// Now, by the state's clock.

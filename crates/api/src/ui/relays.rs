@@ -152,7 +152,7 @@ pub async fn enroll(
             ))
         })?;
     let by = By::caller(&state, &v.who);
-    let (_, token, expires) = issue_enrollment_token(&by, &state.license, &name, hours).await?;
+    let (_, token, expires) = issue_enrollment_token(&by, state.license(), &name, hours).await?;
     let command = format!(
         "identitymesh relay run --hub {} --enroll-token {token} --name {name}",
         hub_url(&headers, state.security.tls)

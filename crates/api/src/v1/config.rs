@@ -262,7 +262,7 @@ pub fn check(text: &str) -> ApiResult<Config> {
 fn licensed(state: &AppState, config: &Config) -> ApiResult<()> {
     let count = config.connectors.len() as u64;
     state
-        .license
+        .license()
         .check_limit(Limit::Connectors, count)
         .map_err(|e| ApiError::Invalid {
             message: e.to_string(),

@@ -235,7 +235,7 @@ pub async fn create_token(
     let hours = body.hours.unwrap_or(DEFAULT_TOKEN_HOURS);
     let by = By::caller(&state, &who);
     let (id, value, expires) =
-        issue_enrollment_token(&by, &state.license, &body.name, hours).await?;
+        issue_enrollment_token(&by, state.license(), &body.name, hours).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "name": body.name, "token": value, "expires_at": expires })),

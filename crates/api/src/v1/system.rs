@@ -114,7 +114,7 @@ fn state_name(status: &LicenseStatus) -> &'static str {
 
 /// The license in force with current usage: what the API and the UI show.
 pub(crate) async fn license_view(state: &AppState) -> ApiResult<LicenseView> {
-    let license = state.license.clone();
+    let license = state.license().clone();
     let today = state.now().date_naive();
     let mesh = state.store.read_blocking(|tx| tx.count_mesh(None)).await?;
     let now = state.now();
